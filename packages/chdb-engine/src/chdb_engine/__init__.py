@@ -1,0 +1,111 @@
+"""Open a chDB data directory the way every tool in this repo needs it.
+
+chDB is ClickHouse in-process. Three of its traits bite every caller, so they are
+handled here once, for the dlt destination, the dbt plugin and the tests alike:
+
+* A data directory is held by one process at a time (an exclusive flock on
+  ``<path>/status``). A second process only gets ``Code: 36 ... Error initializing
+  EmbeddedServer``; :func:`wait_until_free` turns that into an error naming the holder.
+* The engine takes its timezone from the host's ``TZ`` when it starts, so
+  :func:`use_utc` must run before the first open.
+* chDB's ``default`` database is not Atomic (no EXCHANGE TABLES), so callers work in
+  a dedicated database created with :func:`ensure_database`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULT_LOCK_WAIT_SECONDS",
+    "EngineLockedError",
+    "connect",
+    "ensure_database",
+    "quote_identifier",
+    "use_utc",
+    "wait_until_free",
+]
+
+DEFAULT_LOCK_WAIT_SECONDS = float(os.environ.get("CHDB_LOCK_WAIT_SECONDS", "10"))
+
+
+class EngineLockedError(RuntimeError):
+    """Another process holds the chDB data directory."""
+
+
+def use_utc() -> None:
+    """Run the engine on UTC; it reads ``TZ`` only once, when it first starts."""
+    if os.environ.get("TZ") != "UTC":
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+
+
+def _holder_pid(status_file: Path) -> str:
+    try:
+        match = re.search(r"PID:\s*(\d+)", status_file.read_text())
+    except OSError:
+        return "unknown"
+    return match.group(1) if match else "unknown"
+
+
+def _is_free(status_file: Path) -> bool:
+    try:
+        handle = status_file.open()  # closed below, after the probe
+    except FileNotFoundError:
+        return True  # the engine removes status on a clean close
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def wait_until_free(path: str | Path, wait_seconds: float | None = None) -> str:
+    """Return the resolved path once no other process holds it, else raise EngineLockedError."""
+    resolved = os.path.realpath(path)
+    status_file = Path(resolved) / "status"
+    if _holder_pid(status_file) == str(os.getpid()):
+        return resolved  # this process's own engine: chDB shares it between connections
+    wait = DEFAULT_LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    while not _is_free(status_file):
+        if time.monotonic() >= deadline:
+            raise EngineLockedError(
+                f"chDB data directory {resolved} is in use by process "
+                f"{_holder_pid(status_file)} (waited {wait:g}s); stop that process or "
+                "wait for it to finish, then retry (CHDB_LOCK_WAIT_SECONDS sets the wait)."
+            )
+        time.sleep(0.2)
+    return resolved
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def ensure_database(connection: Any, database: str) -> None:
+    """Create ``database`` as Atomic (EXCHANGE-capable) and make it the session's current one."""
+    if database == "default":
+        raise ValueError("use a dedicated database: chDB's `default` is not Atomic")
+    quoted = quote_identifier(database)
+    connection.query(f"CREATE DATABASE IF NOT EXISTS {quoted} ENGINE = Atomic")
+    connection.query(f"USE {quoted}")
+
+
+def connect(path: str | Path, database: str, wait_seconds: float | None = None) -> Any:
+    """Open (or re-open) the engine at ``path`` on UTC, inside ``database``."""
+    import chdb
+
+    use_utc()
+    resolved = wait_until_free(path, wait_seconds)
+    Path(resolved).mkdir(parents=True, exist_ok=True)
+    connection = chdb.connect(resolved)
+    ensure_database(connection, database)
+    return connection

@@ -1,0 +1,10 @@
+from dbt.adapters.chdb.connections import ChdbConnectionManager
+from dbt.adapters.clickhouse.impl import ClickHouseAdapter
+
+
+class ChdbAdapter(ClickHouseAdapter):
+    ConnectionManager = ChdbConnectionManager
+
+    @classmethod
+    def type(cls) -> str:
+        return "chdb"
