@@ -1,0 +1,154 @@
+"""The one place that says where the data lives.
+
+Every entry point reads :func:`get_settings`: the seed_generator CLI, the dlt pipeline, the
+project CLI (which hands dbt its environment through :meth:`Settings.dbt_env`) and the tests.
+The ``embedded`` and ``server`` targets differ here, in configuration only.
+
+Everything comes from environment variables (listed in ``.env.example``); the defaults run
+the embedded target from ``.data/`` in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from campaign_analytics.errors import UserFacingError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DLT_PROJECT_DIR = REPO_ROOT / "dlt_pipelines"
+
+Target = Literal["embedded", "server"]
+TARGETS: tuple[Target, ...] = ("embedded", "server")
+
+
+class SettingsError(UserFacingError, ValueError):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class ClickHouseServer:
+    host: str
+    port: int
+    http_port: int
+    user: str
+    password: str = field(repr=False)
+    secure: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    target: Target
+    data_dir: Path
+    # None means: start (or reuse) the embedded PostgreSQL under data_dir.
+    postgres_dsn: str | None = field(repr=False)
+    postgres_database: str
+    chdb_path: Path
+    clickhouse: ClickHouseServer
+    raw_database: str
+    analytics_database: str
+    source_name: str
+
+    @property
+    def embedded_postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def dlt_pipelines_dir(self) -> Path:
+        return self.data_dir / "dlt"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt process; profiles.yml and sources read exactly these names."""
+        env = {
+            "TZ": "UTC",
+            "CA_TARGET": self.target,
+            "CHDB_PATH": str(self.chdb_path),
+            "CLICKHOUSE_DATABASE": self.analytics_database,
+            "CLICKHOUSE_RAW_DATABASE": self.raw_database,
+            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        }
+        if self.target == "server":
+            env |= {
+                "CLICKHOUSE_HOST": self.clickhouse.host,
+                "CLICKHOUSE_HTTP_PORT": str(self.clickhouse.http_port),
+                "CLICKHOUSE_USER": self.clickhouse.user,
+                "CLICKHOUSE_PASSWORD": self.clickhouse.password,
+                "CLICKHOUSE_SECURE": str(self.clickhouse.secure).lower(),
+            }
+        return env
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a port number; set it to an integer") from None
+    if not 0 < value < 65536:
+        raise SettingsError(f"{name}={value} is outside 1..65535; set a valid port")
+    return value
+
+
+def _identifier(env: dict[str, str], name: str, default: str) -> str:
+    value = env.get(name, default)
+    if not value.replace("_", "").isalnum() or value[0].isdigit():
+        raise SettingsError(f"{name}={value!r} is not a plain identifier; use letters, digits, _")
+    if value == "default":
+        raise SettingsError(
+            f"{name}=default: chDB's `default` database is not Atomic; pick another"
+        )
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: the process environment)."""
+    env = dict(os.environ if environ is None else environ)
+    target = env.get("CA_TARGET", "embedded")
+    if target not in TARGETS:
+        raise SettingsError(
+            f"CA_TARGET={target!r} is not a target; use one of {', '.join(TARGETS)}"
+        )
+    data_dir = Path(env.get("CA_DATA_DIR", REPO_ROOT / ".data")).expanduser().resolve()
+    dsn = env.get("POSTGRES_DSN") or None
+    if target == "server" and dsn is None:
+        raise SettingsError(
+            "CA_TARGET=server needs POSTGRES_DSN (e.g. postgresql://user:pass@localhost:5432/ads); "
+            "see .env.example"
+        )
+    raw_database = _identifier(env, "CLICKHOUSE_RAW_DATABASE", "raw")
+    analytics_database = _identifier(env, "CLICKHOUSE_DATABASE", "analytics")
+    if raw_database == analytics_database:
+        raise SettingsError(
+            "CLICKHOUSE_RAW_DATABASE and CLICKHOUSE_DATABASE are both "
+            f"{raw_database!r}; dlt and dbt need separate databases"
+        )
+    return Settings(
+        target=target,  # type: ignore[arg-type]
+        data_dir=data_dir,
+        postgres_dsn=dsn,
+        postgres_database=_identifier(env, "POSTGRES_DATABASE", "ads"),
+        chdb_path=Path(env.get("CHDB_PATH", data_dir / "chdb")).expanduser().resolve(),
+        clickhouse=ClickHouseServer(
+            host=env.get("CLICKHOUSE_HOST", "localhost"),
+            port=_int(env, "CLICKHOUSE_PORT", 9000),
+            http_port=_int(env, "CLICKHOUSE_HTTP_PORT", 8123),
+            user=env.get("CLICKHOUSE_USER", "default"),
+            password=env.get("CLICKHOUSE_PASSWORD", ""),
+            secure=env.get("CLICKHOUSE_SECURE", "false").lower() in {"1", "true", "yes"},
+        ),
+        raw_database=raw_database,
+        analytics_database=analytics_database,
+        source_name="ad_platform",
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()
