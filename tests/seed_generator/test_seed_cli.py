@@ -1,0 +1,164 @@
+"""The ``seed-generator`` CLI: each command, and one-line errors that write nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from campaign_analytics.settings import REPO_ROOT
+from seed_generator import generate_batch, streaming
+
+
+@pytest.fixture
+def seeded(conn: psycopg.Connection, today) -> psycopg.Connection:
+    generate_batch(conn, advertisers=2, campaigns=5, impressions=2_000, seed=2, today=today)
+    return conn
+
+
+def _serving_campaign(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "select campaign_id from impressions group by 1 order by count(*) desc limit 1"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_batch(cli, counts) -> None:
+    result = cli("batch", "--impressions", "3000", "--seed", "1", "--today", "2025-03-01")
+    assert result.exit_code == 0, result.output
+    assert "rows inserted" in result.stdout and "seed 1" in result.stdout
+    assert counts()["impressions"] == 3000
+    assert counts()["advertisers"] == 5 and counts()["campaigns"] == 20
+
+
+def test_entity_commands(cli, counts) -> None:
+    assert cli("advertisers", "--count", "2", "--seed", "1").exit_code == 0
+    result = cli("campaigns", "--advertiser-id", "2", "--count", "3", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "inserted 3 campaigns for advertiser 2 (ids 1..3)" in result.stdout
+    assert counts()["campaigns"] == 3 and counts()["channels"] == 10
+
+
+def test_event_commands(cli, seeded, counts) -> None:
+    campaign = _serving_campaign(seeded)
+    before = counts()
+    result = cli("impressions", "--campaign-id", str(campaign), "--count", "400", "--seed", "3",
+                 "--today", "2025-03-01")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = cli("clicks", "--campaign-id", str(campaign), "--ratio", "0.1", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    clicked = int(result.stdout.split()[1])
+    result = cli("conversions", "--campaign-id", str(campaign), "--ratio", "1", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    after = counts()
+    assert after["impressions"] == before["impressions"] + 400
+    assert after["clicks"] == before["clicks"] + clicked
+    unconverted = seeded.execute(
+        "select count(*) from clicks c join impressions i on i.id = c.impression_id"
+        " where i.campaign_id = %s and not exists"
+        " (select 1 from conversions v where v.click_id = c.id)",
+        (campaign,),
+    ).fetchone()
+    assert unconverted == (0,)
+
+
+def test_stats(cli, seeded) -> None:
+    result = cli("stats")
+    assert result.exit_code == 0, result.output
+    for text in ("tables", "event times", "funnel by channel", "impressions", "2,000", "CTR"):
+        assert text in result.stdout
+
+
+def test_reset_asks_first(cli, seeded, counts) -> None:
+    result = cli("reset", input="n\n")
+    assert result.exit_code == 1
+    assert "nothing was deleted" in result.stderr
+    assert counts()["impressions"] == 2_000
+    result = cli("reset", input="")  # no answer at all, e.g. not a terminal
+    assert result.exit_code == 1 and counts()["impressions"] == 2_000
+    assert cli("reset", input="y\n").exit_code == 0
+    assert set(counts().values()) == {0}
+    # identities restart: ids begin at 1 again
+    assert cli("advertisers", "--count", "1").stdout.strip().endswith("(id 1)")
+    assert cli("reset", "--yes").exit_code == 0
+
+
+def test_stream(cli, conn, counts, monkeypatch) -> None:
+    generate_batch(conn, advertisers=1, campaigns=4, impressions=100, seed=1)
+    monkeypatch.setattr(streaming, "_UPDATE_CHANCE", 1.0)
+    result = cli("stream", "--rate", "300", "--duration", "1", "--interval", "0.5", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "streamed" in result.stdout and "campaign update" in result.stdout
+    assert counts()["impressions"] > 100
+
+
+def test_mutate(cli, seeded) -> None:
+    result = cli("mutate", "--seed", "1", "--today", "2025-03-01", "--late-impressions", "20")
+    assert result.exit_code == 0, result.output
+    for kind in ("campaigns_updated", "late_impressions", "soft_deleted_campaigns",
+                 "hard_deleted_impressions", "corrected_conversions"):  # fmt: skip
+        assert kind in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["batch", "--ctr", "1.5"], 2, "--ctr must be between 0 and 1"),
+        (["batch", "--impressions", "-5"], 2, "--impressions must not be negative"),
+        (["batch", "--today", "yesterday"], 2, "--today must be a date"),
+        (["advertisers", "--count", "-1"], 2, "--count must not be negative"),
+        (["campaigns", "--advertiser-id", "42"], 2, "advertiser 42 does not exist"),
+        (["impressions", "--campaign-id", "42"], 2, "campaign 42 does not exist"),
+        (["clicks", "--campaign-id", "42", "--ratio", "0.5"], 2, "campaign 42 does not exist"),
+        (["clicks", "--campaign-id", "1", "--ratio", "1.5"], 2, "--ratio must be between"),
+        (["conversions", "--campaign-id", "1", "--ratio", "-1"], 2, "--ratio must be between"),
+        (["clicks", "--campaign-id", "abc", "--ratio", "0.5"], 2, "'--campaign-id'"),
+        (["clicks", "--ratio", "0.5"], 2, "Missing option '--campaign-id'"),
+        (["stream", "--rate", "0"], 2, "--rate must be positive"),
+        (["mutate", "--updates", "-1"], 2, "--updates must not be negative"),
+        (["teleport"], 2, "No such command"),
+    ],
+)
+def test_bad_arguments_fail_in_one_line_and_write_nothing(
+    cli, seeded, counts, args, code, message
+) -> None:
+    before = counts()
+    result = cli(*args)
+    assert result.exit_code == code, result.output
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+    assert counts() == before
+
+
+def test_runtime_errors_exit_1(cli, counts) -> None:
+    result = cli("mutate", "--seed", "1")
+    assert result.exit_code == 1
+    assert result.stderr == "error: no live campaign to mutate; run `seed-generator batch` first\n"
+    result = cli("stream", "--rate", "10", "--duration", "0.2", "--interval", "0.1")
+    assert result.exit_code == 1 and result.stderr.startswith("error: no live campaign")
+    assert set(counts().values()) == {0}
+
+
+def test_unreachable_postgres(cli) -> None:
+    cli.dsn = "postgresql://postgres@127.0.0.1:9/nowhere"
+    result = cli("stats")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot connect to PostgreSQL")
+    assert result.stderr.count("\n") == 1
+
+
+def test_python_dash_m(settings) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "seed_generator", "advertisers", "--count", "-3"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={"POSTGRES_DSN": settings.postgres_dsn, "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: --count must not be negative (got -3)\n"

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from campaign_analytics.settings import Settings
+from seed_generator import migrations
+from seed_generator.migrations import apply_migrations, discover
+
+EXPECTED_TABLES = {
+    "advertisers", "audiences", "campaign_channels", "campaigns", "channels", "clicks",
+    "conversions", "impressions", "schema_migrations",
+}  # fmt: skip
+
+
+def _tables(conn: psycopg.Connection) -> set[str]:
+    rows = conn.execute(
+        "select table_name from information_schema.tables where table_schema = 'public'"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def test_applies_every_migration_once(settings: Settings) -> None:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        assert apply_migrations(conn) == [m.name for m in discover()]
+        assert apply_migrations(conn) == []
+        assert _tables(conn) == EXPECTED_TABLES
+        rows = conn.execute("select version, name from schema_migrations").fetchall()
+    assert rows == [(1, "V1__create_schema.sql")]
+
+
+def test_works_in_autocommit_mode(settings: Settings) -> None:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn, autocommit=True) as conn:
+        assert apply_migrations(conn) == ["V1__create_schema.sql"]
+        assert apply_migrations(conn) == []
+
+
+def test_concurrent_callers_apply_each_file_once(settings: Settings) -> None:
+    assert settings.postgres_dsn
+    dsn = settings.postgres_dsn
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            with psycopg.connect(dsn) as conn:
+                start.wait()
+                results.append(apply_migrations(conn))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(len(r) for r in results) == [0, 0, 0, 1]
+
+
+def test_refuses_a_connection_inside_a_transaction(settings: Settings) -> None:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        conn.execute("select 1")
+        with pytest.raises(RuntimeError, match="no transaction open"):
+            apply_migrations(conn)
+
+
+def test_a_failing_migration_leaves_no_trace(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for migration in discover():
+        (tmp_path / migration.name).write_text(migration.path.read_text())
+    (tmp_path / "V2__broken.sql").write_text("create table half_done (id int);\nselect 1/0;")
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            apply_migrations(conn)
+        # V1 committed in its own transaction; V2 rolled back entirely
+        assert "half_done" not in _tables(conn)
+        assert conn.execute("select version from schema_migrations").fetchall() == [(1,)]
+
+
+def test_discover_rejects_bad_names(tmp_path: Path) -> None:
+    (tmp_path / "create_things.sql").write_text("")
+    with pytest.raises(ValueError, match="V<number>__<name>"):
+        discover(tmp_path)
+    (tmp_path / "create_things.sql").unlink()
+    (tmp_path / "V1__a.sql").write_text("")
+    (tmp_path / "V01__b.sql").write_text("")
+    with pytest.raises(ValueError, match="version 1"):
+        discover(tmp_path)
+
+
+def test_discover_orders_numerically(tmp_path: Path) -> None:
+    for name in ("V10__c.sql", "V2__b.sql", "V1__a.sql"):
+        (tmp_path / name).write_text("")
+    assert [m.version for m in discover(tmp_path)] == [1, 2, 10]
