@@ -1,0 +1,210 @@
+"""dlt's ClickHouse destination on an embedded chDB engine.
+
+Only the transport changes: SQL runs through ``chdb.connect(path)`` instead of
+clickhouse-driver, and load files are read by the engine itself with
+``INSERT ... FROM INFILE`` instead of being posted over HTTP. Everything that generates SQL
+(DDL, table engines, merge and replace jobs, the staging dataset, ``_dlt_*`` tables, schema
+evolution) is dlt's ClickHouse code, inherited unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, Final
+
+import chdb_engine
+from dlt.common.configuration import configspec
+from dlt.common.data_writers.escape import escape_clickhouse_literal
+from dlt.common.destination import DestinationCapabilitiesContext
+from dlt.common.schema import Schema
+from dlt.common.typing import DictStrAny
+from dlt.destinations.exceptions import (
+    DatabaseTerminalException,
+    DatabaseTransientException,
+    DatabaseUndefinedRelation,
+)
+from dlt.destinations.impl.clickhouse.clickhouse import ClickHouseClient
+from dlt.destinations.impl.clickhouse.configuration import (
+    ClickHouseClientConfiguration,
+    ClickHouseCredentials,
+)
+from dlt.destinations.impl.clickhouse.factory import clickhouse
+from dlt.destinations.impl.clickhouse.sql_client import (
+    ClickHouseDBApiCursorImpl,
+    ClickHouseSqlClient,
+)
+from dlt.destinations.job_client_impl import SqlJobClientWithStagingDataset
+from dlt.destinations.sql_client import raise_database_error, raise_open_connection_error
+from dlt.destinations.utils import _convert_to_old_pyformat
+
+# Applied to every session: dlt's loader relies on these (its HTTP client sends the same).
+SESSION_SETTINGS = {
+    "date_time_input_format": "best_effort",
+    # merge jobs run ALTER ... UPDATE/DELETE and read the result in the next statement
+    "mutations_sync": 1,
+    "allow_experimental_lightweight_delete": 1,
+}
+_FILE_COMPRESSION = {"gz": "gzip", "none": "none"}  # "auto": the engine reads the file's suffix
+_ERROR_CODE = re.compile(r"Code: (\d+)\.")
+_TERMINAL_CODES = {44, 47, 57, 62, 82}  # bad column, unknown identifier, exists, syntax, ...
+_UNDEFINED_RELATION_CODES = {60, 81}  # unknown table, unknown database
+
+
+@configspec(init=False)
+class ChdbCredentials(ClickHouseCredentials):
+    """A chDB data directory and the database (dlt's "catalog") to load into."""
+
+    drivername: str = "chdb"
+    path: str = None  # type: ignore[assignment]
+    host: str = "localhost"  # unused in-process; kept for dlt's fingerprints
+    lock_wait_seconds: float | None = None
+
+    __config_gen_annotations__: ClassVar[list[str]] = ["path", "database"]
+
+    def on_resolved(self) -> None:
+        if not self.path:
+            raise ValueError("chdb destination needs credentials.path (the chDB data directory)")
+
+    def __str__(self) -> str:
+        return f"chdb://{self.path}/{self.database}"
+
+
+@configspec
+class ChdbClientConfiguration(ClickHouseClientConfiguration):
+    destination_type: Final[str] = dataclasses.field(  # type: ignore[misc]
+        default="chdb", init=False, repr=False, compare=False
+    )
+    credentials: ChdbCredentials = None  # type: ignore[assignment]
+
+    def fingerprint(self) -> str:
+        from dlt.common.utils import digest128
+
+        return digest128(self.credentials.path) if self.credentials else ""
+
+    def data_location(self) -> str:
+        return f"{self.credentials.path}/{self.credentials.database}"
+
+
+class ChdbSqlClient(ClickHouseSqlClient):
+    def open_connection(self) -> Any:
+        try:
+            self._conn = chdb_engine.connect(
+                self.credentials.path,
+                self.credentials.database,
+                self.credentials.lock_wait_seconds,
+            )
+        except chdb_engine.EngineLockedError as error:
+            raise DatabaseTerminalException(error) from error
+        for name, value in SESSION_SETTINGS.items():
+            self._conn.query(f"SET {name} = {escape_clickhouse_literal(value)}")
+        return self._conn
+
+    @raise_open_connection_error
+    def close_connection(self) -> None:
+        if self._conn:
+            self._conn.close()
+            self._conn = None
+
+    def commit_transaction(self) -> None:
+        pass  # no transactions in ClickHouse; every statement is committed on its own
+
+    def rollback_transaction(self) -> None:
+        pass
+
+    @contextmanager
+    @raise_database_error
+    def execute_query(self, query: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        assert isinstance(query, str), "Query must be a string."
+        params: DictStrAny = dict(kwargs)
+        if args:
+            query, params = _convert_to_old_pyformat(query, args, DatabaseTransientException)
+            params.update(kwargs)
+        params = {
+            key: escape_clickhouse_literal(value)
+            for key, value in self._sanitise_dbargs(params).items()
+        }
+        cursor = self._conn.cursor()
+        try:
+            for statement in query.split(";"):
+                statement = statement.strip()
+                if not statement:
+                    continue
+                # chDB takes no bound parameters: substitute escaped literals, pyformat style
+                cursor.execute(self.escape_pct(statement) % params)
+            yield ClickHouseDBApiCursorImpl(cursor)
+        finally:
+            cursor.close()
+
+    def insert_file(
+        self, file_path: str, table_name: str, file_format: str, compression: str
+    ) -> None:
+        qualified_name = self.make_qualified_table_name(table_name)
+        compression_clause = (
+            f" COMPRESSION '{_FILE_COMPRESSION[compression]}'"
+            if compression in _FILE_COMPRESSION
+            else ""
+        )
+        self._conn.query(
+            f"INSERT INTO {qualified_name} FROM INFILE {escape_clickhouse_literal(file_path)}"
+            f"{compression_clause} SETTINGS input_format_parquet_allow_missing_columns = 1"
+            f" FORMAT {file_format}"
+        )
+
+    @classmethod
+    def _make_database_exception(cls, ex: Exception) -> Exception:
+        if isinstance(ex, DatabaseTerminalException | DatabaseTransientException):
+            return ex
+        if not isinstance(ex, RuntimeError):
+            return ex
+        match = _ERROR_CODE.search(str(ex))
+        code = int(match.group(1)) if match else None
+        if code in _UNDEFINED_RELATION_CODES:
+            return DatabaseUndefinedRelation(ex)
+        if code in _TERMINAL_CODES:
+            return DatabaseTerminalException(ex)
+        return DatabaseTransientException(ex)
+
+    @staticmethod
+    def is_dbapi_exception(ex: Exception) -> bool:
+        return isinstance(ex, RuntimeError) and "Code: " in str(ex)
+
+
+class ChdbClient(ClickHouseClient):
+    def __init__(
+        self,
+        schema: Schema,
+        config: ChdbClientConfiguration,
+        capabilities: DestinationCapabilitiesContext,
+    ) -> None:
+        super().__init__(schema, config, capabilities)
+        dataset_name, staging_dataset_name = SqlJobClientWithStagingDataset.create_dataset_names(
+            schema, config
+        )
+        self.sql_client = ChdbSqlClient(
+            dataset_name,
+            staging_dataset_name,
+            list(schema.tables.keys()),
+            config.credentials,
+            capabilities,
+            config,
+        )
+
+
+class chdb(clickhouse):  # noqa: N801 - dlt names destination factories in lower case
+    spec = ChdbClientConfiguration  # type: ignore[assignment]
+
+    def _raw_capabilities(self) -> DestinationCapabilitiesContext:
+        caps = super()._raw_capabilities()
+        # the engine reads parquet files straight from disk; jsonl stays supported
+        caps.preferred_loader_file_format = "parquet"
+        return caps
+
+    @property
+    def client_class(self) -> type[ChdbClient]:
+        return ChdbClient
+
+
+chdb.register()
