@@ -1,0 +1,173 @@
+{#-
+  Change detection for the incremental build of fct_ad_events, run as its pre-hooks.
+
+  The raw event tables keep no change log: a row may be new, updated (its updated_at moves),
+  loaded late, or hard-deleted (the loader removes it from raw and leaves nothing behind).
+  So a build compares the ids and versions staging has now with those the fact holds, in two
+  steps, each materialized once in a scratch table next to the model:
+
+  1. `<model>__changed_buckets`: ids fall in buckets of ad_event_id_bucket_size(); a bucket
+     changed when its row count, sum of ids or sum of updated_at differ between staging and
+     the fact (an update only moves updated_at forward, so the sums cannot cancel out).
+     This reads two narrow columns of each side once.
+  2. `<model>__changed_chains`: in the changed buckets only (staging reads them through the
+     raw tables' primary key), the rows that are new, updated or gone, named by the
+     impression their chain (impression, click, conversion) belongs to.
+
+  The model then rewrites the days those chains touch; its post-hooks drop both tables.
+-#}
+
+{% macro ad_event_id_bucket_size() -%}
+    65536
+{%- endmacro %}
+
+{% macro ad_event_scratch_relation(suffix) -%}
+    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__" ~ suffix})) }}
+{%- endmacro %}
+
+{% macro drop_ad_event_scratch_relation(suffix) -%}
+    drop table if exists {{ ad_event_scratch_relation(suffix) }}
+{%- endmacro %}
+
+{#- (event_type, event_id, updated_at, impression_id) of every event in staging, or only of
+    those in the changed buckets. -#}
+{% macro ad_event_versions_in_staging(in_changed_buckets=false) -%}
+    {%- set buckets = ad_event_scratch_relation('changed_buckets') -%}
+    {%- set size = ad_event_id_bucket_size() -%}
+    select
+        'impression' as event_type,
+        impression_id as event_id,
+        updated_at,
+        impression_id
+    from {{ ref('stg_ad_platform__impressions') }}
+    {%- if in_changed_buckets %}
+    where intDiv(impression_id, {{ size }}) in (
+        select bucket from {{ buckets }} where event_type = 'impression'
+    )
+    {%- endif %}
+    union all
+    select
+        'click' as event_type,
+        click_id as event_id,
+        updated_at,
+        impression_id
+    from {{ ref('stg_ad_platform__clicks') }}
+    {%- if in_changed_buckets %}
+    where intDiv(click_id, {{ size }}) in (
+        select bucket from {{ buckets }} where event_type = 'click'
+    )
+    {%- endif %}
+    union all
+    select
+        'conversion' as event_type,
+        conversions.conversion_id as event_id,
+        conversions.updated_at as updated_at,
+        clicks.impression_id as impression_id
+    from {{ ref('stg_ad_platform__conversions') }} as conversions
+    left join {{ ref('stg_ad_platform__clicks') }} as clicks
+        on conversions.click_id = clicks.click_id
+    {%- if in_changed_buckets %}
+    where intDiv(conversions.conversion_id, {{ size }}) in (
+        select bucket from {{ buckets }} where event_type = 'conversion'
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro stage_changed_ad_event_buckets() -%}
+    {%- if not is_incremental() -%}
+        {{ drop_ad_event_scratch_relation('changed_buckets') }}
+    {%- else -%}
+        create or replace table {{ ad_event_scratch_relation('changed_buckets') }}
+        engine = MergeTree
+        order by (event_type, bucket)
+        as
+        with
+
+        staged as (
+
+            select
+                event_type,
+                intDiv(event_id, {{ ad_event_id_bucket_size() }}) as bucket,
+                count() as event_count,
+                sum(event_id) as id_sum,
+                sum(toUnixTimestamp64Micro(updated_at)) as version_sum
+            from ({{ ad_event_versions_in_staging() }}) as versions
+            group by event_type, bucket
+
+        ),
+
+        built as (
+
+            select
+                toString(event_type) as event_type,
+                intDiv(event_id, {{ ad_event_id_bucket_size() }}) as bucket,
+                count() as event_count,
+                sum(event_id) as id_sum,
+                sum(toUnixTimestamp64Micro(updated_at)) as version_sum
+            from {{ this }}
+            group by event_type, bucket
+
+        )
+
+        -- a bucket on one side only comes out of the join with zeros on the other
+        select
+            if(staged.event_count > 0, staged.event_type, built.event_type) as event_type,
+            if(staged.event_count > 0, staged.bucket, built.bucket) as bucket
+        from staged
+        full outer join built
+            on staged.event_type = built.event_type and staged.bucket = built.bucket
+        where
+            staged.event_count != built.event_count
+            or staged.id_sum != built.id_sum
+            or staged.version_sum != built.version_sum
+        settings join_use_nulls = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro stage_changed_ad_event_chains() -%}
+    {%- if not is_incremental() -%}
+        {{ drop_ad_event_scratch_relation('changed_chains') }}
+    {%- else -%}
+        {%- set buckets = ad_event_scratch_relation('changed_buckets') -%}
+        create or replace table {{ ad_event_scratch_relation('changed_chains') }}
+        engine = MergeTree
+        order by impression_id
+        as
+        with
+
+        staged as (
+
+            {{ ad_event_versions_in_staging(in_changed_buckets=true) }}
+
+        ),
+
+        built as (
+
+            select
+                toString(event_type) as event_type,
+                event_id,
+                updated_at,
+                impression_id
+            from {{ this }}
+            where (toString(event_type), intDiv(event_id, {{ ad_event_id_bucket_size() }}))
+                in (select event_type, bucket from {{ buckets }})
+
+        )
+
+        -- rows new, updated or gone on either side; a row whose impression changed names
+        -- both chains (a missing side has zeros: join_use_nulls is off)
+        select distinct
+            arrayJoin(
+                arrayFilter(id -> id != 0, [staged.impression_id, built.impression_id])
+            ) as impression_id
+        from staged
+        full outer join built
+            on staged.event_type = built.event_type and staged.event_id = built.event_id
+        where
+            staged.event_id = 0
+            or built.event_id = 0
+            or staged.updated_at != built.updated_at
+            or staged.impression_id != built.impression_id
+        settings join_use_nulls = 0
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,71 @@
+{#-
+  One row per day, campaign and channel with additive measures only, stored as
+  SimpleAggregateFunction(sum) columns plus a uniqExact state of the users reached, in an
+  AggregatingMergeTree: any coarser grain is sum() and uniqExactMerge() over these rows,
+  without re-reading events. Incremental by day partition: it recomputes the days whose
+  fct_ad_events partition was rewritten since this table's last build.
+  A full refresh writes every day partition in one insert: max_partitions_per_insert_block
+  lifts ClickHouse's default limit of 100.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        engine='AggregatingMergeTree()',
+        partition_by='date_day',
+        order_by=['date_day', 'campaign_id', 'channel_id'],
+        on_schema_change='fail',
+        query_settings={'max_partitions_per_insert_block': 0},
+    )
+}}
+
+with
+
+events as (
+
+    select * from {{ ref('fct_ad_events') }}
+
+),
+
+events_to_aggregate as (
+
+    -- conversions outside the attribution window count nowhere
+    select *
+    from events
+    where
+        is_attributed
+        {% if is_incremental() -%}
+            and performance_date in (
+                -- the days fct_ad_events rewrote since this table's last build
+                select rewritten.performance_date
+                from events as rewritten
+                group by rewritten.performance_date
+                having
+                    max(rewritten.transformed_at)
+                    > (select max(built.events_transformed_at) from {{ this }} as built)
+            )
+        {%- endif %}
+
+),
+
+final as (
+
+    select
+        performance_date as date_day,
+        campaign_id,
+        channel_id,
+        sumSimpleState(event_type = 'impression') as impressions,
+        sumSimpleState(event_type = 'click') as clicks,
+        sumSimpleState(event_type = 'conversion') as conversions,
+        -- impressions carry their CPM cost and clicks their CPC cost; conversions cost nothing
+        sumSimpleState(cost) as spend,
+        -- only conversions carry revenue
+        sumSimpleState(revenue) as revenue,
+        uniqExactStateIf(user_id, event_type = 'impression') as reached_users_state,
+        maxSimpleState(transformed_at) as events_transformed_at
+    from events_to_aggregate
+    group by date_day, campaign_id, channel_id
+
+)
+
+select * from final

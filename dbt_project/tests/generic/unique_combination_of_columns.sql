@@ -1,0 +1,14 @@
+{#-
+  Fails on every combination of `combination_of_columns` that appears more than once: the
+  primary-key test of a model whose grain is several columns (e.g. day x campaign x channel).
+-#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+
+select
+    {{ combination_of_columns | join(', ') }},
+    count() as occurrences
+from {{ model }}
+group by {{ combination_of_columns | join(', ') }}
+having count() > 1
+
+{% endtest %}

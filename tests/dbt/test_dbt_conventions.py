@@ -1,0 +1,199 @@
+"""The dbt project's structure conventions, checked on target/manifest.json.
+
+What dbt-project-evaluator checks (it cannot be installed here: no dbt Hub), as plain asserts
+over the manifest of `dbt parse`, which needs no database: naming per layer, source() only in
+staging, a primary-key test on every model, every model, column and source described, every
+source fresh-checked, contracts on the KPI marts, explicit incremental configs on the facts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campaign_analytics.settings import load_settings
+from tests.pipeline import dbt
+
+PACKAGE = "campaign_analytics"
+# folder under models/ -> allowed name prefixes
+LAYERS = {
+    "staging": ("stg_",),
+    "intermediate": ("int_",),
+    "marts/core": ("fct_", "dim_"),
+    "marts/reporting": ("rpt_",),
+}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    data_dir = tmp_path_factory.mktemp("dbt_parse")
+    # parse renders profiles and sources but opens no engine
+    settings = load_settings({"CA_DATA_DIR": str(data_dir), "CHDB_PATH": str(data_dir / "chdb")})
+    dbt(settings, "parse")
+    return json.loads((data_dir / "dbt_target" / "manifest.json").read_text())
+
+
+def ours(manifest: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == kind and node["package_name"] == PACKAGE
+    ]
+
+
+def layer(model: dict[str, Any]) -> str:
+    folder = Path(model["original_file_path"]).parent.as_posix().removeprefix("models/")
+    for name in sorted(LAYERS, key=len, reverse=True):
+        if folder == name or folder.startswith(f"{name}/"):
+            return name
+    raise AssertionError(f"{model['name']} is in {folder}, outside every layer folder")
+
+
+def generic_tests_on(manifest: dict[str, Any], model: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        test
+        for test in ours(manifest, "test")
+        if test.get("attached_node") == model["unique_id"]
+        and test.get("test_metadata")  # generic tests only
+    ]
+
+
+def test_models_are_named_for_their_layer(manifest: dict[str, Any]) -> None:
+    misnamed = [
+        f"{model['original_file_path']} (expected {' or '.join(LAYERS[layer(model)])}...)"
+        for model in ours(manifest, "model")
+        if not model["name"].startswith(LAYERS[layer(model)])
+    ]
+    assert not misnamed
+
+
+def test_staging_models_are_one_per_source_table(manifest: dict[str, Any]) -> None:
+    staging = [m for m in ours(manifest, "model") if layer(m) == "staging"]
+    for model in staging:
+        sources = [n for n in model["depends_on"]["nodes"] if n.startswith("source.")]
+        assert len(sources) == 1, f"{model['name']} must read exactly one source: {sources}"
+        source = manifest["sources"][sources[0]]
+        expected = f"stg_{source['source_name']}__{source['name']}"
+        assert model["name"] == expected, f"{model['name']} should be named {expected}"
+        assert Path(model["original_file_path"]).parent.name == source["source_name"]
+    read = {n for m in staging for n in m["depends_on"]["nodes"] if n.startswith("source.")}
+    unused = set(manifest["sources"]) - read
+    assert not unused, f"sources without a staging model: {sorted(unused)}"
+
+
+def test_source_is_used_only_in_staging(manifest: dict[str, Any]) -> None:
+    offenders = [
+        model["name"]
+        for model in ours(manifest, "model")
+        if layer(model) != "staging"
+        and any(n.startswith("source.") for n in model["depends_on"]["nodes"])
+    ]
+    assert not offenders
+
+
+def test_staging_models_do_not_ref_other_models(manifest: dict[str, Any]) -> None:
+    offenders = [
+        model["name"]
+        for model in ours(manifest, "model")
+        if layer(model) == "staging"
+        and any(n.startswith("model.") for n in model["depends_on"]["nodes"])
+    ]
+    assert not offenders
+
+
+def test_every_model_has_a_primary_key_test(manifest: dict[str, Any]) -> None:
+    missing = []
+    for model in ours(manifest, "model"):
+        tests = generic_tests_on(manifest, model)
+        by_column: dict[str, set[str]] = {}
+        for test in tests:
+            column = test.get("column_name")
+            if column:
+                by_column.setdefault(column, set()).add(test["test_metadata"]["name"])
+        single = any({"unique", "not_null"} <= names for names in by_column.values())
+        combined = any(t["test_metadata"]["name"] == "unique_combination_of_columns" for t in tests)
+        if not (single or combined):
+            missing.append(model["name"])
+    assert not missing, f"models without unique+not_null or unique_combination: {missing}"
+
+
+def test_every_model_and_column_is_described(manifest: dict[str, Any]) -> None:
+    undocumented = []
+    for model in ours(manifest, "model"):
+        if not model["description"].strip():
+            undocumented.append(model["name"])
+        if not model["columns"]:
+            undocumented.append(f"{model['name']} (no columns documented)")
+        for column in model["columns"].values():
+            if not column["description"].strip():
+                undocumented.append(f"{model['name']}.{column['name']}")
+    assert not undocumented
+
+
+def test_every_source_is_described_and_fresh_checked(manifest: dict[str, Any]) -> None:
+    problems = []
+    for source in manifest["sources"].values():
+        name = f"{source['source_name']}.{source['name']}"
+        if not source["description"].strip():
+            problems.append(f"{name}: no description")
+        freshness = source.get("freshness") or {}
+        if not (freshness.get("warn_after", {}).get("count")) or not (
+            freshness.get("error_after", {}).get("count")
+        ):
+            problems.append(f"{name}: no warn_after/error_after freshness")
+        if not (source.get("loaded_at_field") or source.get("loaded_at_query")):
+            problems.append(f"{name}: neither loaded_at_field nor loaded_at_query")
+    assert not problems
+
+
+def test_kpi_marts_enforce_typed_contracts(manifest: dict[str, Any]) -> None:
+    problems = []
+    for model in ours(manifest, "model"):
+        if layer(model) != "marts/reporting":
+            continue
+        if not model["config"]["contract"]["enforced"]:
+            problems.append(f"{model['name']}: contract not enforced")
+        problems += [
+            f"{model['name']}.{c['name']}: no data_type"
+            for c in model["columns"].values()
+            if not c.get("data_type")
+        ]
+    assert not problems
+
+
+def test_facts_are_incremental_with_explicit_configs(manifest: dict[str, Any]) -> None:
+    facts = [m for m in ours(manifest, "model") if m["name"].startswith("fct_")]
+    assert facts
+    for model in facts:
+        config = model["config"]
+        assert config["materialized"] == "incremental", model["name"]
+        for key in ("incremental_strategy", "order_by", "partition_by", "on_schema_change"):
+            assert config.get(key), f"{model['name']} must set {key} explicitly"
+
+
+def test_every_kpi_mart_has_unit_tests_and_the_report_an_exposure(
+    manifest: dict[str, Any],
+) -> None:
+    tested = {
+        test["depends_on"]["nodes"][0]
+        for test in manifest["unit_tests"].values()
+        if test["package_name"] == PACKAGE
+    }
+    untested = [
+        model["name"]
+        for model in ours(manifest, "model")
+        if layer(model) == "marts/reporting" and model["unique_id"] not in tested
+    ]
+    assert not untested, f"KPI marts without a unit test: {untested}"
+    exposures = [e for e in manifest["exposures"].values() if e["package_name"] == PACKAGE]
+    assert any(e["name"] == "kpi_report" for e in exposures)
+
+
+def test_kpi_macros_are_documented(manifest: dict[str, Any]) -> None:
+    kpis = ["safe_divide", "ctr", "cvr", "cpc", "cpm", "cpa", "roas", "frequency", "pacing"]
+    macros = {m["name"]: m for m in manifest["macros"].values() if m["package_name"] == PACKAGE}
+    undocumented = [k for k in kpis if not macros.get(k, {}).get("description", "").strip()]
+    assert not undocumented
