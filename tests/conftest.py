@@ -1,0 +1,84 @@
+"""Shared fixtures: real PostgreSQL and real ClickHouse (chDB), isolated per test session.
+
+PostgreSQL: the server from POSTGRES_DSN when set (e.g. the machine's 127.0.0.1:5432), else
+an embedded server under .data/test/; either way each session works in a database of its own.
+
+chDB: one process may hold one chDB path, so the session uses one directory under a temp dir
+(isolated by database name); steps that open it from another process (dlt, dbt) run while
+this process has it closed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+os.environ["TZ"] = "UTC"
+
+from campaign_analytics import postgres
+from campaign_analytics.settings import REPO_ROOT, Settings, load_settings
+
+TEST_DATA_DIR = REPO_ROOT / ".data" / "test"
+
+
+def _admin_dsn() -> str:
+    explicit = os.environ.get("POSTGRES_DSN")
+    if explicit:
+        return explicit
+    return postgres.ensure_embedded(TEST_DATA_DIR / "postgres", "postgres")
+
+
+def _with_database(dsn: str, database: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    info["dbname"] = database
+    return postgres.as_url(psycopg.conninfo.make_conninfo(**info))
+
+
+@pytest.fixture(scope="session")
+def admin_dsn() -> str:
+    return _admin_dsn()
+
+
+@pytest.fixture(scope="session")
+def make_database(admin_dsn: str) -> Iterator:
+    """Factory: a fresh, empty PostgreSQL database; all are dropped at the end of the session."""
+    created: list[str] = []
+
+    def make(prefix: str = "ads_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        created.append(name)
+        return _with_database(admin_dsn, name)
+
+    yield make
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        for name in created:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("campaign_analytics")
+
+
+@pytest.fixture
+def settings(make_database, session_dir: Path) -> Settings:
+    """Settings for one test: its own source database, raw and analytics ClickHouse databases."""
+    suffix = uuid.uuid4().hex[:8]
+    env = {
+        "CA_DATA_DIR": str(session_dir / suffix),
+        "POSTGRES_DSN": make_database(),
+        "CHDB_PATH": str(session_dir / "chdb"),
+        "CLICKHOUSE_RAW_DATABASE": f"raw_{suffix}",
+        "CLICKHOUSE_DATABASE": f"analytics_{suffix}",
+    }
+    return load_settings(env)
