@@ -8,6 +8,9 @@ SHELL := /bin/bash
 # uv may not be on PATH right after `pip install uv`; `python3 -m uv` always is.
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
+# Byte-compile the environment once at install: with PYTHONDONTWRITEBYTECODE set (as on CI
+# machines) every process would otherwise recompile dlt and dbt from source, ~4 s per start.
+export UV_COMPILE_BYTECODE := 1
 # chDB takes its clock from TZ when it starts; everything in UTC.
 export TZ := UTC
 ifdef TARGET

@@ -63,7 +63,7 @@ def main() -> None:
         rows = conn.execute("select count(*) from impressions").fetchone()[0]
     console.print(f"source: {rows:,} impressions (+ clicks, conversions) at {dsn}")
 
-    initial_s, _ = timed(lambda: load.run(settings, dsn=dsn))
+    initial_s, initial = timed(lambda: load.run(settings, dsn=dsn))
 
     with psycopg.connect(dsn) as conn:
         add_events(conn, 50_000)
@@ -74,7 +74,7 @@ def main() -> None:
             "'cpc', 1 from generate_series(1, 1000) g"
         )
         conn.execute("update campaigns set name = name || '!'")
-    incremental_s, _ = timed(lambda: load.run(settings, dsn=dsn))
+    incremental_s, incremental = timed(lambda: load.run(settings, dsn=dsn))
 
     info = psycopg.conninfo.conninfo_to_dict(dsn)
     engine = chdb_engine.connect(settings.chdb_path, "bench")
@@ -126,6 +126,9 @@ def main() -> None:
     add("ClickHouse postgresql() baseline", baseline_s, rows)
     add("naive fetchmany + insert", naive_s, rows)
     console.print(table)
+    for name, p in (("initial", initial), ("incremental", incremental)):
+        steps = ", ".join(f"{step} {sec:.1f}s" for step, sec in load.step_seconds(p).items())
+        console.print(f"dlt {name} load steps: {steps}")
     console.print(
         f"incremental load (50k events + 1k campaign updates): {incremental_s:.1f}s = "
         f"{incremental_s / initial_s:.1%} of the initial load; {total:,} impressions in total"
