@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import dlt
 from dlt.destinations.adapters import clickhouse_adapter
@@ -21,6 +22,7 @@ def ad_platform(
     cursor_column: str = dlt.config.value,
     backend: str = dlt.config.value,
     chunk_size: int = dlt.config.value,
+    backend_kwargs: Mapping[str, Any] | None = None,
 ) -> Iterable[DltResource]:
     """Every source table, extracted incrementally on ``cursor_column``, keyed on ``id``.
 
@@ -38,6 +40,7 @@ def ad_platform(
         table_names=[*dimension_tables, *event_tables],
         backend=backend,  # type: ignore[arg-type]
         chunk_size=chunk_size,
+        backend_kwargs=dict(backend_kwargs or {}),
         # numeric(14,2) stays Decimal(14,2) in ClickHouse, not a float
         reflection_level="full_with_precision",
         query_adapter_callback=below_horizon(horizon, cursor_column),
