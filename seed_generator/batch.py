@@ -12,7 +12,13 @@ import psycopg
 
 from seed_generator import entities, events, schedule, storage
 from seed_generator.errors import SeedUsageError
-from seed_generator.validation import check_count, check_rate, resolve_seed, resolve_today
+from seed_generator.validation import (
+    check_count,
+    check_days,
+    check_rate,
+    resolve_seed,
+    resolve_today,
+)
 
 CHUNK_ROWS = 100_000
 
@@ -46,8 +52,7 @@ def generate_batch(
     check_count("audiences", audiences)
     check_rate("ctr", ctr)
     check_rate("cvr", cvr)
-    if days < 1:
-        raise SeedUsageError(f"--days must be at least 1 (got {days})")
+    check_days(days)
     if campaigns and not advertisers:
         raise SeedUsageError("--campaigns needs at least one advertiser")
     if impressions and not campaigns:

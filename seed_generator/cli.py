@@ -1,8 +1,9 @@
 """``seed-generator``: fill the source PostgreSQL with realistic ad-platform data.
 
 Every command connects through the project settings, applies pending migrations, and does
-its work in one transaction. Failures print one line on stderr: exit code 2 for a bad
-argument (nothing written), 1 for anything else (database unreachable, ...).
+its work in one transaction together with them (``stream`` commits once per insert, after
+migrating). Failures print one line on stderr: exit code 2 for a bad argument (nothing
+written, not even the schema), 1 for anything else (database unreachable, ...).
 """
 
 from __future__ import annotations
@@ -20,17 +21,13 @@ import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
-
-# typer vendors click; its exception types are not re-exported, and we need them to turn
-# every usage error into a single line
-from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
 from campaign_analytics.postgres import PostgresUnavailableError, connect
 from campaign_analytics.settings import SettingsError, get_settings
 from seed_generator import batch, changes, incremental, stats, storage, streaming
 from seed_generator.errors import SeedRuntimeError, SeedUsageError
-from seed_generator.migrations import apply_migrations
+from seed_generator.migrations import apply_migrations, apply_pending_in_transaction
 from seed_generator.validation import resolve_seed
 
 
@@ -48,9 +45,7 @@ class _OneLineErrors(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)
-        except UsageError as error:
-            _fail(error.format_message(), 2)
-        except ClickException as error:
+        except typer.TyperException as error:  # typer's click errors; usage errors exit 2
             _fail(error.format_message(), error.exit_code)
         except typer.Abort:
             _fail("aborted", 1)
@@ -90,10 +85,21 @@ def _today(value: str | None) -> dt.date | None:
 
 
 @contextlib.contextmanager
-def _database() -> Iterator[psycopg.Connection]:
+def _database(*, atomic: bool = True) -> Iterator[psycopg.Connection]:
+    """A connection with the schema applied.
+
+    ``atomic``: the migrations and the command's work share one transaction, so a command
+    that fails (a bad argument found in the database, ...) leaves a fresh database as it was.
+    Otherwise (``stream``, which commits every tick) the migrations are committed first.
+    """
     with connect(get_settings()) as conn:
-        apply_migrations(conn)
-        yield conn
+        if not atomic:
+            apply_migrations(conn)
+            yield conn
+            return
+        with conn.transaction():
+            apply_pending_in_transaction(conn)
+            yield conn
 
 
 def _console(min_width: int = 0) -> Console:
@@ -177,13 +183,14 @@ def campaigns_command(
     today: Today = None,
 ) -> None:
     """Add campaigns (and the channels they run on) for one advertiser."""
+    reference = _today(today)
     with _database() as conn:
         ids = incremental.add_campaigns(
             conn,
             advertiser_id=advertiser_id,
             count=count,
             seed=seed,
-            today=_today(today),
+            today=reference,
             days=days,
         )
     _console().print(f"inserted {len(ids)} campaigns for advertiser {advertiser_id}{_id_span(ids)}")
@@ -323,10 +330,19 @@ def stream_command(
     seed: Seed = None,
 ) -> None:
     """Insert live events continuously (and tweak a budget now and then); Ctrl-C stops."""
+    streaming.check_arguments(rate=rate, duration=duration, interval=interval, ctr=ctr, cvr=cvr)
     console = _console()
     stop = threading.Event()
+    was_idle = False
 
     def on_tick(tick: streaming.Tick) -> None:
+        nonlocal was_idle
+        if tick.idle and not was_idle:
+            console.print(
+                "no campaign is running today (active, with today in its flight):"
+                " inserting no events until one is"
+            )
+        was_idle = tick.idle
         console.print(
             f"{tick.at:%H:%M:%S} +{tick.impressions} impressions +{tick.clicks} clicks "
             f"+{tick.conversions} conversions"
@@ -340,7 +356,7 @@ def stream_command(
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        with _database() as conn:
+        with _database(atomic=False) as conn:
             totals = streaming.stream(
                 conn,
                 rate=rate,

@@ -11,7 +11,13 @@ from psycopg import sql
 
 from seed_generator import entities, events, pgbinary, schedule, storage
 from seed_generator.errors import SeedUsageError
-from seed_generator.validation import check_count, check_rate, resolve_seed, resolve_today
+from seed_generator.validation import (
+    check_count,
+    check_days,
+    check_rate,
+    resolve_seed,
+    resolve_today,
+)
 
 _DEFAULT_AUDIENCES = 12
 
@@ -22,7 +28,7 @@ def now_us() -> int:
 
 def horizon_us(today: dt.date | None) -> int:
     """The simulated present: midnight of an explicit ``today``, else the wall clock."""
-    return now_us() if today is None else schedule.midnight_us(today)
+    return now_us() if today is None else schedule.midnight_us(resolve_today(today))
 
 
 def add_advertisers(conn: psycopg.Connection, *, count: int, seed: int | None = None) -> list[int]:
@@ -51,8 +57,8 @@ def add_campaigns(
     Flights start within the ``days`` before ``today`` (or, for planned ones, after it).
     """
     check_count("count", count)
-    if days < 1:
-        raise SeedUsageError(f"--days must be at least 1 (got {days})")
+    check_days(days)
+    today = resolve_today(today)
     seed = resolve_seed(seed)
     rng = np.random.default_rng(seed)
     with conn.transaction():
@@ -66,7 +72,7 @@ def add_campaigns(
             [advertiser],
             np.zeros(count, dtype=np.int64),
             channels,
-            resolve_today(today),
+            today,
             days,
         )
         entities.insert_campaigns(conn, rows)
@@ -161,7 +167,7 @@ def add_clicks(
     rng = np.random.default_rng(resolve_seed(seed))
     horizon = horizon_us(today)
     with conn.transaction():
-        campaign = entities.load_campaign(conn, campaign_id)
+        campaign = live_campaign(conn, campaign_id)
         query = sql.SQL(
             "select i.id, i.served_at from impressions i where i.campaign_id = {}"
             " and not exists (select 1 from clicks c where c.impression_id = i.id) order by i.id"
@@ -200,7 +206,7 @@ def add_conversions(
     rng = np.random.default_rng(resolve_seed(seed))
     horizon = horizon_us(today)
     with conn.transaction():
-        campaign = entities.load_campaign(conn, campaign_id)
+        campaign = live_campaign(conn, campaign_id)
         query = sql.SQL(
             "select c.id, c.clicked_at from clicks c join impressions i on i.id = c.impression_id"
             " where i.campaign_id = {}"

@@ -56,18 +56,42 @@ def apply_migrations(conn: psycopg.Connection) -> list[str]:
     applied: list[str] = []
     for migration in discover():
         with conn.transaction():
-            conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            conn.execute(_CREATE_TABLE)
-            done = conn.execute(
-                "select 1 from schema_migrations where version = %s", (migration.version,)
-            ).fetchone()
-            if done:
-                continue
-            # no parameters: psycopg sends the file as one simple query, statements and all
-            conn.execute(migration.path.read_text())  # type: ignore[arg-type]
-            conn.execute(
-                "insert into schema_migrations (version, name) values (%s, %s)",
-                (migration.version, migration.name),
-            )
-        applied.append(migration.name)
+            if _apply(conn, migration):
+                applied.append(migration.name)
     return applied
+
+
+def apply_pending_in_transaction(conn: psycopg.Connection) -> list[str]:
+    """Apply pending migrations inside the caller's open transaction; returns the names.
+
+    For a command that must leave no trace when it fails, schema included: the migrations
+    commit or roll back with the caller's work. An up-to-date database is only read (no
+    lock); otherwise the migration lock is held until the caller's transaction ends, so a
+    concurrent caller waits for it and then finds the versions recorded.
+    """
+    if conn.info.transaction_status != pq.TransactionStatus.INTRANS:
+        raise RuntimeError("apply_pending_in_transaction needs an open transaction")
+    exists = conn.execute("select to_regclass('schema_migrations') is not null").fetchone()
+    if exists and exists[0]:
+        recorded = {v for (v,) in conn.execute("select version from schema_migrations")}
+        if all(m.version in recorded for m in discover()):
+            return []
+    return [migration.name for migration in discover() if _apply(conn, migration)]
+
+
+def _apply(conn: psycopg.Connection, migration: Migration) -> bool:
+    """Apply one migration unless it is recorded, under the migration lock; True if applied."""
+    conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+    conn.execute(_CREATE_TABLE)
+    done = conn.execute(
+        "select 1 from schema_migrations where version = %s", (migration.version,)
+    ).fetchone()
+    if done:
+        return False
+    # no parameters: psycopg sends the file as one simple query, statements and all
+    conn.execute(migration.path.read_text())  # type: ignore[arg-type]
+    conn.execute(
+        "insert into schema_migrations (version, name) values (%s, %s)",
+        (migration.version, migration.name),
+    )
+    return True

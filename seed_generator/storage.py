@@ -54,18 +54,27 @@ def reserve_ids(conn: psycopg.Connection, table: str, count: int) -> int:
     Assigning ids client-side lets clicks reference the impressions generated with them
     without a round trip. The sequence is advanced outside the transaction (sequences are not
     transactional), so a rolled-back command leaves a gap, never a collision.
+
+    The lock is a session lock, released right after setval: a transaction-scoped one would
+    be held until commit and make every other writer wait for a whole batch. nextval and
+    setval run in a savepoint, so if one fails the transaction stays usable for the unlock
+    and the caller sees the original error.
     """
     if count <= 0:
         return 0
     conn.execute("select pg_advisory_lock(%s)", (_ID_LOCK_KEY,))
     try:
-        row = conn.execute("select nextval(pg_get_serial_sequence(%s, 'id'))", (table,)).fetchone()
-        assert row is not None
-        first = int(row[0])
-        if count > 1:
-            conn.execute(
-                "select setval(pg_get_serial_sequence(%s, 'id'), %s)", (table, first + count - 1)
-            )
+        with conn.transaction():
+            row = conn.execute(
+                "select nextval(pg_get_serial_sequence(%s, 'id'))", (table,)
+            ).fetchone()
+            assert row is not None
+            first = int(row[0])
+            if count > 1:
+                conn.execute(
+                    "select setval(pg_get_serial_sequence(%s, 'id'), %s)",
+                    (table, first + count - 1),
+                )
     finally:
         conn.execute("select pg_advisory_unlock(%s)", (_ID_LOCK_KEY,))
     return first
@@ -140,22 +149,6 @@ def copy_records(
         for row in rows:
             copy.write_row(row)
     return len(rows)
-
-
-def copy_impressions(
-    conn: psycopg.Connection,
-    ids: np.ndarray,
-    campaign_ids: np.ndarray,
-    channel_ids: np.ndarray,
-    audience_ids: np.ndarray,
-    user_ids: np.ndarray,
-    served_at: np.ndarray,
-    cost_micros: np.ndarray,
-) -> int:
-    data = encode_impressions(
-        ids, campaign_ids, channel_ids, audience_ids, user_ids, served_at, cost_micros
-    )
-    return copy_encoded(conn, "impressions", IMPRESSION_COLUMNS, data, len(ids))
 
 
 def encode_impressions(

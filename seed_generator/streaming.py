@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,9 @@ from seed_generator.validation import check_rate, resolve_seed
 _RELOAD_TICKS = 30
 # Chance per tick of a campaign budget tweak.
 _UPDATE_CHANCE = 0.15
+# Bounds that keep one tick's events (rate x interval) in memory and the sleep valid.
+MAX_INTERVAL = 3_600.0
+MAX_EVENTS_PER_TICK = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,36 @@ class Tick:
     campaign_updates: int
     total_events: int
     elapsed: float  # seconds since the stream started
+    idle: bool = False  # no campaign was running, so nothing was served
 
 
-def _serving(conn: psycopg.Connection, today: dt.date) -> list[entities.Campaign]:
-    """Campaigns that would be serving now; failing that, any live one with a channel."""
-    live = [c for c in entities.load_campaigns(conn, "c.deleted_at is null") if c.channels]
-    running = [c for c in live if c.status == "active" and c.start_date <= today <= c.end_date]
-    return running or [c for c in live if c.status == "active"] or live
+def check_arguments(
+    *, rate: float, duration: float | None, interval: float, ctr: float, cvr: float
+) -> None:
+    """The checks :func:`stream` makes before it touches the database."""
+    if not (math.isfinite(rate) and rate > 0):
+        raise SeedUsageError(f"--rate must be a positive number of events per second (got {rate})")
+    if duration is not None and not (math.isfinite(duration) and duration >= 0):
+        raise SeedUsageError(
+            f"--duration must be a finite number of seconds, 0 or more (got {duration});"
+            " leave it out to stream until Ctrl-C"
+        )
+    if not (math.isfinite(interval) and 0 < interval <= MAX_INTERVAL):
+        raise SeedUsageError(
+            f"--interval must be a positive number of seconds up to {MAX_INTERVAL:.0f}"
+            f" (got {interval})"
+        )
+    if rate * interval > MAX_EVENTS_PER_TICK:
+        raise SeedUsageError(
+            f"--rate x --interval must be at most {MAX_EVENTS_PER_TICK:,} events per insert"
+            f" (got {rate * interval:,.0f}); lower --rate or --interval"
+        )
+    check_rate("ctr", ctr)
+    check_rate("cvr", cvr)
+
+
+def _running(campaign: entities.Campaign, today: dt.date) -> bool:
+    return campaign.status == "active" and campaign.start_date <= today <= campaign.end_date
 
 
 def stream(
@@ -58,16 +85,11 @@ def stream(
     Every ``interval`` seconds one transaction adds the impressions due since the last one
     (with their clicks and conversions, which count towards the rate) and now and then
     edits a campaign's budget. Runs until ``duration`` seconds have passed or ``stop`` is
-    set (the CLI sets it on Ctrl-C, between transactions). Returns totals per kind.
+    set (the CLI sets it on Ctrl-C, between transactions). Only campaigns running today
+    (active, with today inside their flight) serve; while none is, ticks insert no events
+    (``Tick.idle``) and the campaigns are looked up again every tick. Returns totals per kind.
     """
-    if not rate > 0:
-        raise SeedUsageError(f"--rate must be positive (got {rate})")
-    if duration is not None and duration < 0:
-        raise SeedUsageError(f"--duration must not be negative (got {duration})")
-    if not interval > 0:
-        raise SeedUsageError(f"--interval must be positive (got {interval})")
-    check_rate("ctr", ctr)
-    check_rate("cvr", cvr)
+    check_arguments(rate=rate, duration=duration, interval=interval, ctr=ctr, cvr=cvr)
     rng = np.random.default_rng(resolve_seed(seed))
     stop = stop or threading.Event()
     events_per_impression = 1 + ctr + ctr * cvr
@@ -77,6 +99,7 @@ def stream(
     owed = 0.0
     tick = 0
     funnel: events.Funnel | None = None
+    loaded_for: dt.date | None = None  # the day the campaigns were last looked up for
     while not stop.is_set():
         remaining = None if duration is None else duration - (time.monotonic() - started)
         if remaining is not None and remaining <= 0:
@@ -84,15 +107,23 @@ def stream(
         if stop.wait(interval if remaining is None else min(interval, remaining)):
             break
         now = now_us()
+        today = dt.datetime.fromtimestamp(now / 1e6, dt.UTC).date()
         owed += rate * (now - last) / 1e6 / events_per_impression
         count = int(owed)
         owed -= count
         with conn.transaction():
-            if funnel is None or tick % _RELOAD_TICKS == 0:
-                funnel = _funnel(conn, rng, ctr, cvr)
-            lines = funnel.lines
-            line, served_at = schedule.uniform_times(rng, lines.volume, last + 1, now + 1, count)
-            written = events.write(conn, lines, events.simulate(rng, funnel, line, served_at, now))
+            if funnel is None or tick % _RELOAD_TICKS == 0 or today != loaded_for:
+                funnel, loaded_for = _funnel(conn, ctr, cvr, today), today
+            if funnel is None:
+                owed = 0.0  # nothing serves, so nothing is owed: no burst once one does
+                written = {"impressions": 0, "clicks": 0, "conversions": 0}
+            else:
+                lines = funnel.lines
+                line, served_at = schedule.uniform_times(
+                    rng, lines.volume, last + 1, now + 1, count
+                )
+                block = events.simulate(rng, funnel, line, served_at, now)
+                written = events.write(conn, lines, block)
             updates = _nudge_budget(conn, rng) if rng.random() < _UPDATE_CHANCE else 0
         last = now
         tick += 1
@@ -107,6 +138,7 @@ def stream(
                     campaign_updates=updates,
                     total_events=totals["impressions"] + totals["clicks"] + totals["conversions"],
                     elapsed=time.monotonic() - started,
+                    idle=funnel is None,
                     **written,
                 )
             )
@@ -114,11 +146,15 @@ def stream(
 
 
 def _funnel(
-    conn: psycopg.Connection, rng: np.random.Generator, ctr: float, cvr: float
-) -> events.Funnel:
-    campaigns = _serving(conn, dt.datetime.now(dt.UTC).date())
-    if not campaigns:
+    conn: psycopg.Connection, ctr: float, cvr: float, today: dt.date
+) -> events.Funnel | None:
+    """The funnel of the campaigns running ``today``; None when no campaign is."""
+    live = [c for c in entities.load_campaigns(conn, "c.deleted_at is null") if c.channels]
+    if not live:
         raise SeedRuntimeError("no live campaign with a channel to stream for; run `batch` first")
+    campaigns = [c for c in live if _running(c, today)]
+    if not campaigns:
+        return None
     audiences = entities.live_audience_ids(conn)
     if not audiences:
         raise SeedRuntimeError("no live audience to serve impressions to; run `batch` first")

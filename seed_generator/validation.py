@@ -8,10 +8,21 @@ import secrets
 
 from seed_generator.errors import SeedUsageError
 
+# Flights reach up to --days (and a few months) either side of --today; these bounds keep
+# every date the generator computes valid, and "now" at or after the Unix epoch.
+MAX_DAYS = 3650
+FIRST_TODAY = dt.date(1970, 1, 1)
+LAST_TODAY = dt.date(2999, 12, 31)
+
 
 def check_count(name: str, value: int) -> None:
     if value < 0:
         raise SeedUsageError(f"--{name} must not be negative (got {value})")
+
+
+def check_days(value: int) -> None:
+    if not 1 <= value <= MAX_DAYS:
+        raise SeedUsageError(f"--days must be between 1 and {MAX_DAYS} (got {value})")
 
 
 def check_rate(name: str, value: float) -> None:
@@ -30,5 +41,11 @@ def resolve_seed(seed: int | None) -> int:
 
 
 def resolve_today(today: dt.date | None) -> dt.date:
-    """The reference date: given, or the current UTC date (the only wall-clock input)."""
-    return today if today is not None else dt.datetime.now(dt.UTC).date()
+    """The reference date: given (within FIRST_TODAY..LAST_TODAY), or the current UTC date."""
+    if today is None:
+        return dt.datetime.now(dt.UTC).date()
+    if not FIRST_TODAY <= today <= LAST_TODAY:
+        raise SeedUsageError(
+            f"--today must be between {FIRST_TODAY} and {LAST_TODAY} (got {today})"
+        )
+    return today

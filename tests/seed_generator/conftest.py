@@ -77,7 +77,7 @@ def counts(settings: Settings) -> Callable[[], dict[str, int]]:
     def read() -> dict[str, int]:
         assert settings.postgres_dsn
         with psycopg.connect(settings.postgres_dsn) as connection:
-            apply_migrations(connection)  # a command that failed early never migrated
+            apply_migrations(connection)  # a failed command leaves a fresh database bare
             return row_counts(connection)
 
     return read

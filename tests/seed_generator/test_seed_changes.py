@@ -72,6 +72,34 @@ def test_each_kind_of_change_happens(seeded: psycopg.Connection, today: dt.date)
         assert corrected == summary[f"corrected_{table}"] == 10
 
 
+def test_late_impressions_stay_inside_the_flights(
+    seeded: psycopg.Connection, today: dt.date
+) -> None:
+    # flights that end, or start, inside the late window (2 to 7 days ago)
+    seeded.execute(
+        "update campaigns set end_date = %s where start_date <= %s and id %% 2 = 0",
+        (today - dt.timedelta(days=5), today - dt.timedelta(days=6)),
+    )
+    seeded.execute(
+        "update campaigns set start_date = %s where end_date >= %s and id %% 2 = 1",
+        (today - dt.timedelta(days=4), today),
+    )
+    last_id = one(seeded, "select max(id) from impressions")
+    summary = mutate(
+        seeded, seed=2, today=today, updates=0, late_impressions=2_000, late_clicks=0,
+        soft_delete_campaigns=0, soft_delete_advertisers=0, hard_deletes=0,
+    )  # fmt: skip
+    assert summary["late_impressions"] == 2_000
+    outside = one(
+        seeded,
+        "select count(*) from impressions i join campaigns c on c.id = i.campaign_id"
+        " where i.id > %s and (i.served_at at time zone 'UTC')::date"
+        "   not between c.start_date and least(c.end_date, %s)",
+        (last_id, today),
+    )
+    assert outside == 0
+
+
 def test_changes_keep_every_constraint(seeded: psycopg.Connection, today: dt.date) -> None:
     for seed in range(3):
         mutate(seeded, seed=seed, today=today, soft_delete_campaigns=3)

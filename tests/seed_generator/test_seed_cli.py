@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
 import subprocess
 import sys
 
 import psycopg
 import pytest
 
-from campaign_analytics.settings import REPO_ROOT
+from campaign_analytics.settings import REPO_ROOT, Settings
 from seed_generator import generate_batch, streaming
 
 
@@ -117,7 +119,18 @@ def test_mutate(cli, seeded) -> None:
         (["conversions", "--campaign-id", "1", "--ratio", "-1"], 2, "--ratio must be between"),
         (["clicks", "--campaign-id", "abc", "--ratio", "0.5"], 2, "'--campaign-id'"),
         (["clicks", "--ratio", "0.5"], 2, "Missing option '--campaign-id'"),
-        (["stream", "--rate", "0"], 2, "--rate must be positive"),
+        (["stream", "--rate", "0"], 2, "--rate must be a positive number"),
+        (["stream", "--rate", "inf"], 2, "--rate must be a positive number"),
+        (["stream", "--interval", "inf"], 2, "--interval must be a positive number"),
+        (["stream", "--duration", "nan"], 2, "--duration must be a finite number"),
+        (["stream", "--duration", "inf"], 2, "leave it out to stream until Ctrl-C"),
+        (["stream", "--rate", "1e9"], 2, "lower --rate or --interval"),
+        (["batch", "--days", "1000000"], 2, "--days must be between 1 and 3650"),
+        (["campaigns", "--advertiser-id", "1", "--days", "1000000"], 2, "--days must be betw"),
+        (["batch", "--today", "9999-12-31"], 2, "--today must be between 1970-01-01 and"),
+        (["campaigns", "--advertiser-id", "1", "--today", "0001-01-01"], 2, "--today must be"),
+        (["mutate", "--today", "9999-12-31"], 2, "--today must be between"),
+        (["clicks", "--campaign-id", "1", "--ratio", "1", "--today", "9999-12-31"], 2, "--today"),
         (["mutate", "--updates", "-1"], 2, "--updates must not be negative"),
         (["teleport"], 2, "No such command"),
     ],
@@ -132,6 +145,81 @@ def test_bad_arguments_fail_in_one_line_and_write_nothing(
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
     assert counts() == before
+
+
+def _tables(settings: Settings) -> set[str]:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        rows = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'public'"
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["batch", "--ctr", "1.5"],
+        ["batch", "--days", "1000000"],
+        ["batch", "--today", "9999-12-31"],
+        ["advertisers", "--count", "-1"],
+        ["campaigns", "--advertiser-id", "1", "--today", "nope"],
+        ["campaigns", "--advertiser-id", "42"],  # found out in the database
+        ["impressions", "--campaign-id", "42"],
+        ["clicks", "--campaign-id", "42", "--ratio", "0.5"],
+        ["stream", "--rate", "inf"],
+        ["mutate", "--updates", "-1"],
+    ],
+)
+def test_a_rejected_command_leaves_a_fresh_database_as_it_was(cli, settings, args) -> None:
+    """Not even the schema: the migrations share the command's transaction."""
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert _tables(settings) == set()
+
+
+def test_a_successful_command_migrates(cli, settings) -> None:
+    assert cli("advertisers", "--count", "1", "--seed", "1").exit_code == 0
+    assert "schema_migrations" in _tables(settings) and "impressions" in _tables(settings)
+
+
+def test_clicks_and_conversions_refuse_a_deleted_campaign(cli, seeded, counts) -> None:
+    campaign = _serving_campaign(seeded)
+    seeded.execute("update campaigns set deleted_at = now() where id = %s", (campaign,))
+    before = counts()
+    for command in ("impressions", "clicks", "conversions"):
+        extra = ["--count", "10"] if command == "impressions" else ["--ratio", "1"]
+        result = cli(command, "--campaign-id", str(campaign), *extra, "--today", "2025-03-01")
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"error: campaign {campaign} is deleted\n"
+    assert counts() == before
+
+
+def test_stream_waits_while_no_campaign_is_running(cli, conn, counts) -> None:
+    # every flight of a batch as of 2020 is long over
+    generate_batch(conn, advertisers=1, campaigns=4, impressions=100, seed=1,
+                   today=dt.date(2020, 1, 1))  # fmt: skip
+    before = counts()
+    result = cli("stream", "--rate", "300", "--duration", "0.8", "--interval", "0.2", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("no campaign is running today") == 1
+    assert "+0 impressions +0 clicks +0 conversions" in result.stdout
+    after = counts()
+    for table in ("impressions", "clicks", "conversions"):
+        assert after[table] == before[table]
+
+
+def test_cli_uses_no_typer_internals() -> None:
+    tree = ast.parse((REPO_ROOT / "seed_generator" / "cli.py").read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert not {name for name in imported if name and name.startswith("typer._")}
 
 
 def test_runtime_errors_exit_1(cli, counts) -> None:

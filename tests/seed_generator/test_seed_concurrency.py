@@ -68,6 +68,22 @@ def test_stream_alongside_a_batch(settings: Settings, conn: psycopg.Connection) 
     assert row == (1_000 + 20_000 + streamed["impressions"],)
 
 
+def test_a_failed_id_reservation_keeps_its_error_and_frees_the_lock(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    """The advisory lock is a session lock: an error must not leave it held."""
+    assert settings.postgres_dsn
+    with conn.transaction():
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            storage.reserve_ids(conn, "no_such_table", 5)
+        assert conn.execute("select 1").fetchone() == (1,)  # the transaction is still usable
+        with psycopg.connect(settings.postgres_dsn, autocommit=True) as other:
+            free = other.execute("select pg_try_advisory_lock(%s)", (storage._ID_LOCK_KEY,))
+            assert free.fetchone() == (True,)
+            other.execute("select pg_advisory_unlock(%s)", (storage._ID_LOCK_KEY,))
+        assert storage.reserve_ids(conn, "advertisers", 3) == 1
+
+
 def test_without_superuser_the_fk_triggers_stay_on(
     settings: Settings, conn: psycopg.Connection
 ) -> None:

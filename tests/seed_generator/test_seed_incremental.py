@@ -94,6 +94,9 @@ def test_clicks_on_a_campaign_without_impressions(conn: psycopg.Connection, toda
     [
         (lambda c, t: add_campaigns(c, advertiser_id=99, count=1, today=t), "advertiser 99"),
         (lambda c, t: add_campaigns(c, advertiser_id=1, count=-1, today=t), "--count"),
+        (lambda c, t: add_campaigns(c, advertiser_id=1, count=1, days=10**6), "--days"),
+        (lambda c, t: add_campaigns(c, advertiser_id=1, count=1, today=dt.date.max), "--today"),
+        (lambda c, t: add_clicks(c, campaign_id=1, ratio=1, today=dt.date.min), "--today"),
         (lambda c, t: add_impressions(c, campaign_id=99, count=1, today=t), "campaign 99"),
         (lambda c, t: add_impressions(c, campaign_id=1, count=-5, today=t), "--count"),
         (lambda c, t: add_clicks(c, campaign_id=99, ratio=0.5, today=t), "campaign 99"),
@@ -119,8 +122,31 @@ def test_planned_and_deleted_campaigns_do_not_serve(conn: psycopg.Connection, to
     with pytest.raises(SeedUsageError, match="no flight day before"):
         add_impressions(conn, campaign_id=campaign, count=10, today=today)
     conn.execute("update campaigns set deleted_at = now() where id = %s", (campaign,))
-    with pytest.raises(SeedUsageError, match="is deleted"):
+    with pytest.raises(SeedUsageError, match=f"campaign {campaign} is deleted"):
         add_impressions(conn, campaign_id=campaign, count=10, today=today)
+    with pytest.raises(SeedUsageError, match=f"campaign {campaign} is deleted"):
+        add_clicks(conn, campaign_id=campaign, ratio=1.0, today=today)
+    with pytest.raises(SeedUsageError, match=f"campaign {campaign} is deleted"):
+        add_conversions(conn, campaign_id=campaign, ratio=1.0, today=today)
+
+
+@pytest.mark.parametrize(("start", "end"), [(-20, -6), (-3, 40), (-1, 0)])
+def test_impressions_stay_inside_the_flight(conn: psycopg.Connection, today, start, end) -> None:
+    """Whatever the status, impressions fall on flight days before today."""
+    campaign = _active_campaign(conn, today)
+    status = "completed" if end < 0 else "active"
+    conn.execute(
+        "update campaigns set start_date = %s, end_date = %s, status = %s where id = %s",
+        (today + dt.timedelta(days=start), today + dt.timedelta(days=end), status, campaign),
+    )
+    add_impressions(conn, campaign_id=campaign, count=3_000, seed=1, today=today)
+    row = conn.execute(
+        "select count(*), min((served_at at time zone 'UTC')::date),"
+        " max((served_at at time zone 'UTC')::date) from impressions where campaign_id = %s",
+        (campaign,),
+    ).fetchone()
+    last = min(today + dt.timedelta(days=end), today - dt.timedelta(days=1))
+    assert row == (3_000, today + dt.timedelta(days=start), last)
 
 
 def test_stats_agree_with_the_tables(conn: psycopg.Connection, today) -> None:

@@ -8,7 +8,11 @@ import pytest
 
 from campaign_analytics.settings import Settings
 from seed_generator import migrations
-from seed_generator.migrations import apply_migrations, discover
+from seed_generator.migrations import (
+    apply_migrations,
+    apply_pending_in_transaction,
+    discover,
+)
 
 EXPECTED_TABLES = {
     "advertisers", "audiences", "campaign_channels", "campaigns", "channels", "clicks",
@@ -70,6 +74,56 @@ def test_refuses_a_connection_inside_a_transaction(settings: Settings) -> None:
         conn.execute("select 1")
         with pytest.raises(RuntimeError, match="no transaction open"):
             apply_migrations(conn)
+
+
+def test_pending_migrations_can_share_the_callers_transaction(settings: Settings) -> None:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        with pytest.raises(RuntimeError, match="needs an open transaction"):
+            apply_pending_in_transaction(conn)
+        conn.execute("select 1")
+        assert apply_pending_in_transaction(conn) == ["V1__create_schema.sql"]
+        conn.rollback()  # the caller's work failed: the schema goes with it
+        assert _tables(conn) == set()
+        conn.rollback()
+        conn.execute("select 1")
+        assert apply_pending_in_transaction(conn) == ["V1__create_schema.sql"]
+        conn.commit()
+        conn.execute("select 1")
+        assert apply_pending_in_transaction(conn) == []
+        locks = conn.execute(
+            "select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()"
+        ).fetchone()
+        assert locks == (0,)  # up to date: nothing to wait for
+
+
+def test_concurrent_callers_sharing_their_transactions(settings: Settings) -> None:
+    """The first one holds the migration lock until it commits; the others then skip."""
+    assert settings.postgres_dsn
+    dsn = settings.postgres_dsn
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def run() -> None:
+        try:
+            with psycopg.connect(dsn) as conn:
+                start.wait()
+                with conn.transaction():
+                    results.append(apply_pending_in_transaction(conn))
+                    conn.execute("insert into channels (name) values (%s)", (f"c{id(conn)}",))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(len(r) for r in results) == [0, 0, 1]
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("select count(*) from channels").fetchone() == (3,)
 
 
 def test_a_failing_migration_leaves_no_trace(
