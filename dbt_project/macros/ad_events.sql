@@ -14,7 +14,8 @@
      raw tables' primary key), the rows that are new, updated or gone, named by the
      impression their chain (impression, click, conversion) belongs to.
 
-  The model then rewrites the days those chains touch; its post-hooks drop both tables.
+  The model then rewrites the days those chains touch; its post-hooks drop the days left
+  with no event (emptied_ad_event_days) and both tables.
 -#}
 
 {% macro ad_event_id_bucket_size() -%}
@@ -23,6 +24,12 @@
 
 {% macro ad_event_scratch_relation(suffix) -%}
     {{ return(this.incorporate(path={"identifier": this.identifier ~ "__" ~ suffix})) }}
+{%- endmacro %}
+
+{#- One time for every row a build writes: dbt's invocation start, so the post-hook can tell
+    this build's rows from older ones. -#}
+{% macro ad_events_build_time() -%}
+    parseDateTime64BestEffort('{{ run_started_at }}', 6, 'UTC')
 {%- endmacro %}
 
 {% macro drop_ad_event_scratch_relation(suffix) -%}
@@ -126,7 +133,11 @@
 
 {% macro stage_changed_ad_event_chains() -%}
     {%- if not is_incremental() -%}
-        {{ drop_ad_event_scratch_relation('changed_chains') }}
+        {#- a full build changes no chain: empty, for the post-hook -#}
+        create or replace table {{ ad_event_scratch_relation('changed_chains') }}
+        (impression_id Int64)
+        engine = MergeTree
+        order by impression_id
     {%- else -%}
         {%- set buckets = ad_event_scratch_relation('changed_buckets') -%}
         create or replace table {{ ad_event_scratch_relation('changed_chains') }}
@@ -170,4 +181,29 @@
             or staged.impression_id != built.impression_id
         settings join_use_nulls = 0
     {%- endif -%}
+{%- endmacro %}
+
+{#- The days that still hold a row of a changed chain from an earlier build: a rewritten day
+    holds only this build's rows, so such a day was not rewritten because none of its events
+    is left. Run from the post-hook. -#}
+{% macro emptied_ad_event_days() -%}
+    select distinct toString(performance_date)
+    from {{ this }}
+    where
+        impression_id in (
+            select impression_id from {{ ad_event_scratch_relation('changed_chains') }}
+        )
+        and transformed_at < {{ ad_events_build_time() }}
+{%- endmacro %}
+
+{#- The days fct_campaign_performance_daily holds that have no attributed event left in
+    fct_ad_events (run from its post-hook). -#}
+{% macro days_without_attributed_events() -%}
+    select toString(built.date_day)
+    from (select distinct date_day from {{ this }}) as built
+    where built.date_day not in (
+        select events.performance_date
+        from {{ ref('fct_ad_events') }} as events
+        where events.is_attributed
+    )
 {%- endmacro %}

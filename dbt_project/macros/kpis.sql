@@ -44,3 +44,13 @@
         safe_divide(elapsed_days, flight_days)
     ) }}
 {%- endmacro %}
+
+{#- The day pacing is measured on: var pacing_as_of_date, else today in UTC (not the
+    server's timezone). -#}
+{% macro pacing_as_of_date() -%}
+    {%- if var('pacing_as_of_date') -%}
+        toDate('{{ var("pacing_as_of_date") }}')
+    {%- else -%}
+        toDate(now('UTC'))
+    {%- endif -%}
+{%- endmacro %}

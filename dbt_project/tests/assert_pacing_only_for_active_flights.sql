@@ -19,11 +19,7 @@ as_of as (
 
     -- the mart may be empty; then as-of is the day the mart would use
     select
-        {% if var('pacing_as_of_date') -%}
-            toDate('{{ var("pacing_as_of_date") }}')
-        {%- else -%}
-            today()
-        {%- endif %} as as_of_date
+        {{ pacing_as_of_date() }} as as_of_date
 
 ),
 

@@ -39,7 +39,7 @@ WINDOW_DAYS = 3
 DBT_VARS = json.dumps(
     {"attribution_window_days": WINDOW_DAYS, "pacing_as_of_date": TODAY.isoformat()}
 )
-PHASES = ("initial", "after_mutate")
+PHASES = ("initial", "after_mutate", "after_emptying_a_day")
 
 # Column comparisons: "=" exact (counts, ids, names, sums of money), "$" money to the cent
 # (derived amounts), "~" a ratio (1e-9 relative; both NULL on a zero denominator).
@@ -482,6 +482,25 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
     dbt(settings, "build", "--exclude-resource-type", "unit_test", "--vars", DBT_VARS)
     snapshots["after_mutate"] = snapshot(settings)
 
+    # Every event of one day deleted at the source: no insert writes that day's partition
+    # (insert_overwrite), so the facts' post-hooks must drop it. The first day: its
+    # conversions all come from its own clicks.
+    day = "(served_at at time zone 'UTC')::date"
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        (first_day,) = conn.execute(f"select min({day}) from impressions").fetchone()
+        day_impressions = f"select id from impressions where {day} = %(day)s"
+        day_clicks = f"select id from clicks where impression_id in ({day_impressions})"
+        conn.execute(
+            f"delete from conversions where click_id in ({day_clicks}) "
+            "or (converted_at at time zone 'UTC')::date = %(day)s",
+            {"day": first_day},
+        )
+        conn.execute(f"delete from clicks where id in ({day_clicks})", {"day": first_day})
+        conn.execute(f"delete from impressions where {day} = %(day)s", {"day": first_day})
+    load(settings)
+    dbt(settings, "build", "--exclude-resource-type", "unit_test", "--vars", DBT_VARS)
+    snapshots["after_emptying_a_day"] = snapshot(settings)
+
     dbt(settings, "docs", "generate", "--vars", DBT_VARS)
     target = settings.data_dir / "dbt_target"
     dbt(settings, "source", "freshness")
@@ -489,6 +508,7 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
         "freshness": json.loads((target / "sources.json").read_text()),
         "settings": settings,
         "changes": changes,
+        "emptied_day": first_day,
         "snapshots": snapshots,
         "manifest": json.loads((target / "manifest.json").read_text()),
         "catalog": json.loads((target / "catalog.json").read_text()),
@@ -540,6 +560,12 @@ def test_the_data_exercises_what_it_should(pipeline: dict[str, Any]) -> None:
     assert any(row[2] for row in snap.marts["rpt_campaign_ctr"]), "no deleted campaign"
     changes = pipeline["changes"]
     assert changes["hard_deleted_impressions"] and changes["corrected_impressions"]
+
+
+def test_a_day_left_without_events_leaves_the_marts(pipeline: dict[str, Any]) -> None:
+    day, snapshots = pipeline["emptied_day"], pipeline["snapshots"]
+    assert day in [row[0] for row in snapshots["after_mutate"].marts["rpt_daily_ctr"]]
+    assert day not in [row[0] for row in snapshots["after_emptying_a_day"].marts["rpt_daily_ctr"]]
 
 
 def test_second_build_rewrote_only_the_changed_days(pipeline: dict[str, Any]) -> None:

@@ -6,13 +6,12 @@
   build then rewrites only the days those chains touch, before and after the change: the
   changed chains recomputed from staging plus the other rows of those days copied from
   this table; insert_overwrite swaps in exactly those day partitions.
+  A day that loses every one of its events is written by no insert, so a post-hook drops its
+  partition (insert_overwrite replaces only the partitions it writes).
   A changed attribution window needs `dbt build --full-refresh -s fct_ad_events+` (no row
   changes, so no increment would notice), and so does a column change (on_schema_change
   fail). A full refresh writes every day partition in one insert:
   max_partitions_per_insert_block lifts ClickHouse's default limit of 100.
-  Known limit: a day that loses every one of its events is not emptied (insert_overwrite
-  replaces only the partitions it writes); the totals tests against staging then fail and
-  a full refresh repairs it.
 -#}
 {{
     config(
@@ -27,6 +26,7 @@
             "{{ stage_changed_ad_event_chains() }}",
         ],
         post_hook=[
+            "{{ drop_partitions(this, emptied_ad_event_days()) }}",
             "{{ drop_ad_event_scratch_relation('changed_chains') }}",
             "{{ drop_ad_event_scratch_relation('changed_buckets') }}",
         ],
@@ -146,7 +146,7 @@ final as (
         updated_at,
         -- every row of a rewritten day gets this build's time: fct_campaign_performance_daily
         -- recomputes the days that moved past its own watermark
-        now64(6, 'UTC') as transformed_at
+        {{ ad_events_build_time() }} as transformed_at
     from events_to_write
 
 )

@@ -3,7 +3,9 @@
   SimpleAggregateFunction(sum) columns plus a uniqExact state of the users reached, in an
   AggregatingMergeTree: any coarser grain is sum() and uniqExactMerge() over these rows,
   without re-reading events. Incremental by day partition: it recomputes the days whose
-  fct_ad_events partition was rewritten since this table's last build.
+  fct_ad_events partition was rewritten since this table's last build, and a post-hook drops
+  the days that no longer have an attributed event there (insert_overwrite writes only the
+  partitions that have rows).
   A full refresh writes every day partition in one insert: max_partitions_per_insert_block
   lifts ClickHouse's default limit of 100.
 -#}
@@ -16,6 +18,9 @@
         order_by=['date_day', 'campaign_id', 'channel_id'],
         on_schema_change='fail',
         query_settings={'max_partitions_per_insert_block': 0},
+        post_hook=[
+            "{{ drop_partitions(this, days_without_attributed_events()) }}",
+        ],
     )
 }}
 

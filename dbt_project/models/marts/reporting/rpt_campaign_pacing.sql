@@ -15,11 +15,7 @@ performance as (
 as_of as (
 
     select
-        {% if var('pacing_as_of_date') -%}
-            toDate('{{ var("pacing_as_of_date") }}')
-        {%- else -%}
-            today()
-        {%- endif %} as as_of_date
+        {{ pacing_as_of_date() }} as as_of_date
 
 ),
 
