@@ -4,8 +4,8 @@
 
 1. initial `make load` (dlt, this project's configuration) of every table
 2. incremental load after 50k new events and 1k campaign updates
-3. baseline: ClickHouse's own copy, INSERT ... SELECT FROM postgresql(...), of impressions
-4. naive: psycopg fetchmany + clickhouse-connect insert loop, of impressions
+3. baseline: ClickHouse's own copy, INSERT ... SELECT * FROM postgresql(...), of impressions
+4. naive: psycopg fetchmany + clickhouse-connect insert loop, of impressions (every column)
 
 Prints rows/s and the ratios dlt/baseline and dlt/naive (impressions only, so all four move
 the same table), and incremental time as a share of the initial load.
@@ -82,7 +82,15 @@ def main() -> None:
         "CREATE TABLE bench.impressions AS raw.ad_platform__impressions "
         "ENGINE = MergeTree ORDER BY id"
     )
-    columns = "id, campaign_id, channel_id, audience_id, user_id, served_at, cost"
+    # every column of the source table, as dlt copies it (SELECT *)
+    with psycopg.connect(dsn) as conn:
+        columns = ", ".join(
+            name
+            for (name,) in conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_name = 'impressions' order by ordinal_position"
+            )
+        )
     baseline_s, _ = timed(
         lambda: engine.query(
             f"INSERT INTO bench.impressions ({columns}) SELECT {columns} FROM postgresql("

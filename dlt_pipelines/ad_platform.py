@@ -46,6 +46,7 @@ def ad_platform(
         query_adapter_callback=below_horizon(horizon, cursor_column),
     )
     for name, resource in source.resources.items():
+        resource.add_filter(_skip_empty_batches_once_loaded(name, cursor_column))
         resource.apply_hints(
             primary_key="id",
             # Open start (updated_at > last value): every row at the last value was committed
@@ -67,3 +68,20 @@ def ad_platform(
             )
             clickhouse_adapter(resource, table_engine_type="replacing_merge_tree")
     return list(source.resources.values())
+
+
+def _skip_empty_batches_once_loaded(resource_name: str, cursor_column: str) -> Any:
+    """Filter that drops the empty Arrow batch a query with no new rows yields.
+
+    An empty batch still makes a load file, and for an entity a merge job, so a run with no
+    change would load a package of nothing. It is kept on a table's first load only (no
+    cursor value yet), where it creates the raw table of an empty source table.
+    """
+
+    def keep(item: Any) -> bool:
+        if getattr(item, "num_rows", 1) > 0:
+            return True
+        cursor = dlt.current.resource_state(resource_name).get("incremental", {})
+        return cursor.get(cursor_column, {}).get("last_value") is None
+
+    return keep

@@ -152,7 +152,10 @@ def run_and_report(
         ) from error
     _print_summary(pipeline, settings, time.perf_counter() - started, console)
     every = int(dlt.config.get("reconcile.every_n_loads") or 0)
-    scheduled = every > 0 and _loads_so_far(pipeline) % every == 0
+    # a run with no change makes no load package, and so does not count as a load
+    load_info = pipeline.last_trace.last_load_info
+    loaded = bool(load_info and load_info.loads_ids)
+    scheduled = every > 0 and loaded and _loads_so_far(pipeline) % every == 0
     reconcile_and_check(
         pipeline,
         settings,
