@@ -3,7 +3,7 @@
 Every table is an aggregation of one mart, ``rpt_campaign_channel_daily_performance`` (one row
 per day, campaign and channel with additive measures), filtered by day and platform. The
 ratios are ratios of sums at each table's grain, NULL (shown as "—") when the denominator is
-zero: the same definitions as dbt_project/macros/kpis.sql, which the KPI marts use.
+zero, computed by the SQL functions dbt registers from its KPI macros, which the KPI marts use.
 """
 
 from __future__ import annotations
@@ -28,20 +28,18 @@ class ReportError(UserFacingError):
     """The report cannot be built as asked; the message says why and what to do."""
 
 
-def safe_divide(numerator: str, denominator: str) -> str:
-    """SQL for numerator / denominator, NULL on a zero denominator (macro safe_divide)."""
-    return f"if(({denominator}) = 0, NULL, toFloat64({numerator}) / toFloat64({denominator}))"
-
-
-# Ratios of the sums computed at each table's grain (macros/kpis.sql).
-KPIS = {
-    "ctr": safe_divide("clicks", "impressions"),
-    "cvr": safe_divide("conversions", "clicks"),
-    "cpc": safe_divide("spend", "clicks"),
-    "cpm": safe_divide("spend * 1000", "impressions"),
-    "cpa": safe_divide("spend", "conversions"),
-    "roas": safe_divide("revenue", "spend"),
+# Each KPI is the SQL function dbt registers from its macro (macros/kpi_functions.sql), called
+# on the sums at each table's grain: the formulas live in dbt_project/macros/kpis.sql only.
+KPI_FUNCTION_PREFIX = "campaign_analytics_"  # dbt's project name
+KPI_ARGUMENTS = {
+    "ctr": "clicks, impressions",
+    "cvr": "conversions, clicks",
+    "cpc": "spend, clicks",
+    "cpm": "spend, impressions",
+    "cpa": "spend, conversions",
+    "roas": "revenue, spend",
 }
+KPIS = {kpi: f"{KPI_FUNCTION_PREFIX}{kpi}({args})" for kpi, args in KPI_ARGUMENTS.items()}
 MEASURES = {
     "impressions": "sum(impressions)",
     "clicks": "sum(clicks)",
@@ -249,6 +247,19 @@ def collect(db: Any, filters: Filters = Filters(), top: int = 10) -> list[Result
     ).result_rows[0][0]
     if not exists:
         raise ReportError(f"mart {MART} not found; run `make transform` (dbt build) first")
+    functions = {
+        name
+        for (name,) in db.query(
+            "select name from system.functions where startsWith(name, %(prefix)s)",
+            parameters={"prefix": KPI_FUNCTION_PREFIX},
+        ).result_rows
+    }
+    missing = sorted(set(KPIS) - {name.removeprefix(KPI_FUNCTION_PREFIX) for name in functions})
+    if missing:
+        raise ReportError(
+            f"KPI functions {', '.join(KPI_FUNCTION_PREFIX + m for m in missing)} not found; "
+            "run `make transform` (dbt build registers them)"
+        )
     _check_platforms(db, filters)
     results = []
     for section in sections(top):

@@ -391,8 +391,10 @@ def test_loader_user_owns_exactly_the_two_databases() -> None:
     databases = [assigned[name] for name in LOADER_DATABASES]
     assert databases == ["raw", "analytics"], "users.d and initdb.d name raw and analytics"
     expected = [f"GRANT ALL ON {database}.*" for database in databases]
-    # The one server-wide privilege: temporary tables belong to no database.
+    # The server-wide privileges: temporary tables (dbt unit tests) and SQL functions (the
+    # KPI functions dbt registers) belong to no database.
     expected.append("GRANT CREATE TEMPORARY TABLE ON *.*")
+    expected.append("GRANT CREATE FUNCTION, DROP FUNCTION ON *.*")
     assert sorted(_grants(loader)) == sorted(expected)
     created = (CH_INITDB_DIR / "01-databases.sql").read_text()
     for database in databases:
