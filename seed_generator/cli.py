@@ -46,6 +46,8 @@ class _OneLineErrors(TyperGroup):
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)
         except typer.TyperException as error:  # typer's click errors; usage errors exit 2
+            if not error.format_message().strip():
+                sys.exit(error.exit_code)  # the help was shown (no command given)
             _fail(error.format_message(), error.exit_code)
         except typer.Abort:
             _fail("aborted", 1)

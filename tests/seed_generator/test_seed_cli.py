@@ -250,3 +250,10 @@ def test_python_dash_m(settings) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "error: --count must not be negative (got -3)\n"
+
+
+def test_no_command_shows_the_help_and_no_error(cli) -> None:
+    result = cli()
+    assert result.exit_code == 2
+    assert "Usage" in result.stdout and "batch" in result.stdout
+    assert "error" not in result.stderr
