@@ -568,6 +568,15 @@ def test_a_day_left_without_events_leaves_the_marts(pipeline: dict[str, Any]) ->
     assert day not in [row[0] for row in snapshots["after_emptying_a_day"].marts["rpt_daily_ctr"]]
 
 
+def test_a_changed_attribution_window_stops_an_incremental_build(
+    pipeline: dict[str, Any],
+) -> None:
+    other_window = json.dumps({"attribution_window_days": WINDOW_DAYS + 4})
+    built_with = rf"built with attribution_window_days \[{WINDOW_DAYS}\]"
+    with pytest.raises(AssertionError, match=built_with):
+        dbt(pipeline["settings"], "run", "-s", "fct_ad_events", "--vars", other_window)
+
+
 def test_second_build_rewrote_only_the_changed_days(pipeline: dict[str, Any]) -> None:
     # one build time per rewritten day partition: days the mutation did not touch keep the
     # first build's rows

@@ -9,8 +9,8 @@
   A day that loses every one of its events is written by no insert, so a post-hook drops its
   partition (insert_overwrite replaces only the partitions it writes).
   A changed attribution window needs `dbt build --full-refresh -s fct_ad_events+` (no row
-  changes, so no increment would notice), and so does a column change (on_schema_change
-  fail). A full refresh writes every day partition in one insert:
+  changes, so no increment would notice: the first pre-hook stops such a build), and so does
+  a column change (on_schema_change fail). A full refresh writes every day partition in one insert:
   max_partitions_per_insert_block lifts ClickHouse's default limit of 100.
 -#}
 {{
@@ -22,6 +22,7 @@
         on_schema_change='fail',
         query_settings={'max_partitions_per_insert_block': 0},
         pre_hook=[
+            "{{ assert_attribution_window_unchanged() }}",
             "{{ stage_changed_ad_event_buckets() }}",
             "{{ stage_changed_ad_event_chains() }}",
         ],
@@ -143,6 +144,7 @@ final as (
         cost,
         revenue,
         is_attributed,
+        toUInt16({{ var('attribution_window_days') }}) as attribution_window_days,
         updated_at,
         -- every row of a rewritten day gets this build's time: fct_campaign_performance_daily
         -- recomputes the days that moved past its own watermark
