@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -13,6 +15,8 @@ from seed_generator.migrations import (
     apply_pending_in_transaction,
     discover,
 )
+
+T = TypeVar("T")
 
 EXPECTED_TABLES = {
     "advertisers", "audiences", "campaign_channels", "campaigns", "channels", "clicks",
@@ -46,25 +50,7 @@ def test_works_in_autocommit_mode(settings: Settings) -> None:
 
 def test_concurrent_callers_apply_each_file_once(settings: Settings) -> None:
     assert settings.postgres_dsn
-    dsn = settings.postgres_dsn
-    results: list[list[str]] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
-
-    def run() -> None:
-        try:
-            with psycopg.connect(dsn) as conn:
-                start.wait()
-                results.append(apply_migrations(conn))
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = _at_once(4, settings.postgres_dsn, apply_migrations)
     assert sorted(len(r) for r in results) == [0, 0, 0, 1]
 
 
@@ -101,26 +87,14 @@ def test_concurrent_callers_sharing_their_transactions(settings: Settings) -> No
     """The first one holds the migration lock until it commits; the others then skip."""
     assert settings.postgres_dsn
     dsn = settings.postgres_dsn
-    results: list[list[str]] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(3)
 
-    def run() -> None:
-        try:
-            with psycopg.connect(dsn) as conn:
-                start.wait()
-                with conn.transaction():
-                    results.append(apply_pending_in_transaction(conn))
-                    conn.execute("insert into channels (name) values (%s)", (f"c{id(conn)}",))
-        except BaseException as error:  # reported below
-            errors.append(error)
+    def migrate_and_write(conn: psycopg.Connection) -> list[str]:
+        with conn.transaction():
+            applied = apply_pending_in_transaction(conn)
+            conn.execute("insert into channels (name) values (%s)", (f"c{id(conn)}",))
+        return applied
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = _at_once(3, dsn, migrate_and_write)
     assert sorted(len(r) for r in results) == [0, 0, 1]
     with psycopg.connect(dsn) as conn:
         assert conn.execute("select count(*) from channels").fetchone() == (3,)
@@ -157,3 +131,26 @@ def test_discover_orders_numerically(tmp_path: Path) -> None:
     for name in ("V10__c.sql", "V2__b.sql", "V1__a.sql"):
         (tmp_path / name).write_text("")
     assert [m.version for m in discover(tmp_path)] == [1, 2, 10]
+
+
+def _at_once(callers: int, dsn: str, work: Callable[[psycopg.Connection], T]) -> list[T]:
+    """``work`` on ``callers`` connections released together; fails on any caller's error."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(callers)
+
+    def run() -> None:
+        try:
+            with psycopg.connect(dsn) as conn:
+                start.wait()
+                results.append(work(conn))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
