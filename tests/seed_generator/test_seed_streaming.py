@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import math
 import threading
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -24,13 +25,7 @@ def test_streams_at_the_rate(conn: psycopg.Connection) -> None:
     generate_batch(conn, advertisers=2, campaigns=6, impressions=500, seed=4)
     last_id = conn.execute("select max(id) from impressions").fetchone()
     started = dt.datetime.now(dt.UTC)
-    ticks: list[Tick] = []
-    stop = threading.Event()
-
-    def record(tick: Tick) -> None:
-        ticks.append(tick)
-        if len(ticks) == 5:
-            stop.set()
+    ticks, stop, record = _recorder(ticks=5)
 
     rate, ctr, cvr = 400, 0.02, 0.05
     totals = stream(conn, rate=rate, interval=0.2, ctr=ctr, cvr=cvr, seed=1, stop=stop,
@@ -67,13 +62,7 @@ def test_no_running_campaign_no_events(conn: psycopg.Connection) -> None:
     generate_batch(conn, advertisers=2, campaigns=6, impressions=500, seed=4,
                    today=dt.date(2020, 1, 1))  # fmt: skip
     before = conn.execute("select count(*) from impressions").fetchone()
-    ticks: list[Tick] = []
-    stop = threading.Event()
-
-    def record(tick: Tick) -> None:
-        ticks.append(tick)
-        if len(ticks) == 3:
-            stop.set()
+    ticks, stop, record = _recorder(ticks=3)
 
     totals = stream(conn, rate=400, interval=0.1, seed=1, stop=stop, on_tick=record)
     assert [t.idle for t in ticks] == [True, True, True]
@@ -105,3 +94,16 @@ def test_needs_campaigns_and_sane_arguments(conn: psycopg.Connection) -> None:
             stream(conn, **{"rate": 1.0, "duration": 1.0, **bad})  # type: ignore[arg-type]
     with pytest.raises(SeedRuntimeError, match="no live campaign"):
         stream(conn, rate=10, duration=0.2, interval=0.1)
+
+
+def _recorder(ticks: int) -> tuple[list[Tick], threading.Event, Callable[[Tick], None]]:
+    """An ``on_tick`` that keeps the ticks and sets ``stop`` after ``ticks`` of them."""
+    seen: list[Tick] = []
+    stop = threading.Event()
+
+    def record(tick: Tick) -> None:
+        seen.append(tick)
+        if len(seen) == ticks:
+            stop.set()
+
+    return seen, stop, record
