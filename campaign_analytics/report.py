@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import yaml
 from clickhouse_connect.driver.exceptions import DatabaseError
 from rich.console import Console
 from rich.table import Table
 
 from campaign_analytics import warehouse
 from campaign_analytics.errors import UserFacingError
-from campaign_analytics.settings import Settings
+from campaign_analytics.settings import DBT_PROJECT_DIR, Settings
 
 MART = "rpt_campaign_channel_daily_performance"
 
@@ -30,7 +31,9 @@ class ReportError(UserFacingError):
 
 # Each KPI is the SQL function dbt registers from its macro (macros/kpi_functions.sql), called
 # on the sums at each table's grain: the formulas live in dbt_project/macros/kpis.sql only.
-KPI_FUNCTION_PREFIX = "campaign_analytics_"  # dbt's project name
+KPI_FUNCTION_PREFIX = (
+    yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["name"] + "_"
+)
 KPI_ARGUMENTS = {
     "ctr": "clicks, impressions",
     "cvr": "conversions, clicks",
