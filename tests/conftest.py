@@ -23,6 +23,8 @@ os.environ["TZ"] = "UTC"
 
 from campaign_analytics import postgres
 from campaign_analytics.settings import REPO_ROOT, Settings, load_settings
+from seed_generator.migrations import apply_migrations
+from tests.pipeline import FIXED_ENTITIES
 
 TEST_DATA_DIR = REPO_ROOT / ".data" / "test"
 
@@ -82,3 +84,23 @@ def settings(make_database, session_dir: Path) -> Settings:
         "CLICKHOUSE_DATABASE": f"analytics_{suffix}",
     }
     return load_settings(env)
+
+
+@pytest.fixture
+def isolated(make_database, tmp_path: Path) -> Settings:
+    """Settings with a chDB directory of their own, for CLI and make subprocesses.
+
+    The source has the schema and FIXED_ENTITIES (tests add events with ``add_events``).
+    """
+    settings = load_settings(
+        {
+            "CA_DATA_DIR": str(tmp_path),
+            "POSTGRES_DSN": make_database(),
+            "CHDB_PATH": str(tmp_path / "chdb"),
+        }
+    )
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        apply_migrations(conn)
+        conn.execute(FIXED_ENTITIES)
+    return settings
