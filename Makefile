@@ -10,7 +10,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 # Byte-compile the environment once at install: with PYTHONDONTWRITEBYTECODE set (as on CI
 # machines) every process would otherwise recompile dlt and dbt from source, ~4 s per start.
-export UV_COMPILE_BYTECODE := 1
+export UV_COMPILE_BYTECODE ?= 1
 # chDB takes its clock from TZ when it starts; everything in UTC.
 export TZ := UTC
 ifdef TARGET
@@ -44,8 +44,8 @@ help: ## Show this help
 setup: ## Install uv if missing and sync the locked environment (.venv)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
 		{ echo "make setup: installing uv with pip"; python3 -m pip install --quiet uv; }
-	@[ -x .venv/bin/campaign-analytics ] || \
-		echo "make setup: installing the locked Python environment into .venv (first run: about a minute)"
+	@[ -x "$${UV_PROJECT_ENVIRONMENT:-.venv}/bin/campaign-analytics" ] || \
+		echo "make setup: installing the locked Python environment into $${UV_PROJECT_ENVIRONMENT:-.venv} (first run: about a minute)"
 	@$(UV) sync --locked --quiet
 
 .PHONY: demo

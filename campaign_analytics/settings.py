@@ -138,7 +138,8 @@ def _postgres_dsn(env: dict[str, str]) -> str | None:
         # the DSN may hold a password: name the variable, not its value
         raise SettingsError(
             "POSTGRES_DSN is not a PostgreSQL connection string; use "
-            "postgresql://user:password@host:5432/database (or unset it for the embedded server)"
+            "postgresql://<user>:<password>@<host>:5432/<database> (or unset it for the "
+            "embedded server)"
         ) from None
     return dsn
 
@@ -146,7 +147,7 @@ def _postgres_dsn(env: dict[str, str]) -> str | None:
 def _lock_wait_seconds(env: dict[str, str]) -> float:
     try:
         return chdb_engine.parse_lock_wait_seconds(
-            env.get(chdb_engine.LOCK_WAIT_VARIABLE, str(chdb_engine.DEFAULT_LOCK_WAIT_SECONDS))
+            env.get("CHDB_LOCK_WAIT_SECONDS", str(chdb_engine.DEFAULT_LOCK_WAIT_SECONDS))
         )
     except chdb_engine.LockWaitSettingError as error:
         raise SettingsError(str(error)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -93,11 +94,14 @@ def make(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProc
     )
 
 
+# make's own `make: *** [Makefile:N: target] Error 1` (`make[1]: ...` when make runs in make)
+MAKE_SAYS = re.compile(r"make(\[\d+\])?: ")
+
+
 def one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
     """Assert ``result`` failed with exactly one ``error: ...`` line on stderr; return it."""
     assert result.returncode != 0, result.stdout + result.stderr
-    # make adds its own `make: *** [Makefile:N: target] Error 1` after a failed recipe
-    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("make:")]
+    lines = [line for line in result.stderr.strip().splitlines() if not MAKE_SAYS.match(line)]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: "), lines[0]
     for fragment in fragments:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from campaign_analytics.settings import REPO_ROOT, Settings
+from tests.pipeline import MAKE_SAYS
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -157,7 +158,7 @@ def test_docs_serve_on_a_taken_port_names_the_port_and_docs_port(tmp_path: Path)
             timeout=300,
             cwd=REPO_ROOT,
         )
-    lines = [line for line in result.stderr.splitlines() if not line.startswith("make:")]
+    lines = [line for line in result.stderr.splitlines() if not MAKE_SAYS.match(line)]
     assert result.returncode != 0
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert f"port {port} is in use" in lines[0] and f"DOCS_PORT={port + 1}" in lines[0]
@@ -182,3 +183,67 @@ def test_help_keeps_its_default_notes(command: list[str], note: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert note in result.stdout, result.stdout
+
+
+def test_the_suite_stops_the_postgresql_it_started() -> None:
+    """`make test` must not leave its embedded PostgreSQL running (one cheap test, -n0)."""
+    import shutil
+    import tempfile
+
+    from campaign_analytics import postgres
+
+    # not under pytest's tmp_path: PostgreSQL runs as another user when we are root, and
+    # pytest's directories are private to us
+    tmp_path = Path(tempfile.mkdtemp(prefix="ca-suite-pg-"))
+    tmp_path.chmod(0o755)
+
+    env = {k: v for k, v in os.environ.items() if k != "POSTGRES_DSN"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n0",
+            "-p",
+            "no:cacheprovider",
+            "tests/seed_generator/test_seed_migrations.py::test_applies_every_migration_once",
+        ],
+        env=env | {"CA_TEST_DATA_DIR": str(tmp_path)},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert (tmp_path / "postgres" / "PG_VERSION").exists(), "the run used its own server"
+        assert postgres._running_port(tmp_path / "postgres") is None, "and stopped it"
+    finally:
+        postgres.stop_embedded(tmp_path / "postgres")
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_make_setup_says_what_it_does_on_a_fresh_environment(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "setup"],
+        # a new environment from uv's cache; compiling it would only add time here
+        env=os.environ | {"UV_PROJECT_ENVIRONMENT": str(venv), "UV_COMPILE_BYTECODE": "0"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"installing the locked Python environment into {venv}" in result.stdout
+    assert (venv / "bin" / "campaign-analytics").exists()
+    again = subprocess.run(
+        ["make", "--no-print-directory", "setup"],
+        env=os.environ | {"UV_PROJECT_ENVIRONMENT": str(venv), "UV_COMPILE_BYTECODE": "0"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0 and again.stdout == "", "quiet once installed"
