@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # pandas 3.1 imported for the first time while freezegun has patched the clock (the --sample
 # tests freeze time, and dbt imports pandas lazily) segfaults the interpreter; import it first.
@@ -19,13 +20,42 @@ import pandas  # noqa: F401
 import pytest
 from dbt.tests.fixtures.project import *  # noqa: F403 - dbt's functional-test fixtures
 
+# The long suites (marked adapter_suite) run when this is set: .ci/run sets it, `make test`
+# runs the basic suite and the engine-difference tests only.
+FULL_SUITES = os.environ.get("DBT_CHDB_FULL_SUITES") == "1"
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "adapter_suite: a long dbt-tests-adapter suite (DBT_CHDB_FULL_SUITES=1)"
+    )
     # dbt-tests-adapter's classes define class-scoped fixtures as instance methods
     config.addinivalue_line(
         "filterwarnings",
         "ignore:Class-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if FULL_SUITES:
+        return
+    long = [item for item in items if item.get_closest_marker("adapter_suite")]
+    if long:
+        config.hook.pytest_deselected(items=long)
+        items[:] = [item for item in items if not item.get_closest_marker("adapter_suite")]
+        config.stash[_DESELECTED] = len(long)
+
+
+_DESELECTED = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    deselected = config.stash.get(_DESELECTED, 0)
+    if deselected:
+        terminalreporter.write_line(
+            f"dbt-chdb: {deselected} tests of dbt-tests-adapter's long suites deselected; "
+            "DBT_CHDB_FULL_SUITES=1 runs them (.ci/run does)"
+        )
 
 
 @pytest.fixture(scope="class")
