@@ -6,10 +6,10 @@ mistyped. Upstream's fixtures type their columns as PostgreSQL does (`1 as id` i
 there, a UInt8 in ClickHouse; `timestamptz`, `text[]`, `::json`); here the same models carry
 ClickHouse types. Long: runs in .ci/run.
 
-Not run, the same on a ClickHouse server: the runtime-DDL, rollback and foreign-key suites
-compare PostgreSQL's DDL text and rely on enforced primary/foreign keys and transactions,
-which ClickHouse does not have (dbt-clickhouse's own suite covers its check constraints in
-tests/integration/adapter/constraints with ClickHouse DDL instead).
+Not run: the runtime-DDL, rollback, quoted-column, sql_header and foreign-key suites. Their
+models are PostgreSQL-typed (they fail to build on any ClickHouse), and they compare
+PostgreSQL's DDL text and foreign-key behaviour; dbt-clickhouse's own suite replaces them with
+ClickHouse-DDL tests (tests/integration/adapter/constraints), not with these classes.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from dbt.adapters.clickhouse.httpclient import ChHttpClient
 from dbt.adapters.clickhouse.util import hide_stack_trace
 from dbt.adapters.events.logging import AdapterLogger
 from dbt.adapters.exceptions import FailedToConnectError
+from dbt.include import chdb as chdb_include
 from dbt_common.exceptions import DbtDatabaseError, DbtRuntimeError
 
 logger = AdapterLogger("chdb")
@@ -28,7 +29,7 @@ SERVER_DEFAULTS = {
     "implicit_select": 0,
 }
 # The engine keeps system.query_log only when started with a config that declares it.
-QUERY_LOG_CONFIG = Path(__file__).resolve().parent.parent.parent / "include/chdb/query_log.xml"
+QUERY_LOG_CONFIG = Path(chdb_include.PACKAGE_PATH) / "query_log.xml"
 
 
 @dataclass
