@@ -7,10 +7,14 @@ Where a class takes a fixture, it is the ClickHouse spelling of the same thing.
 from __future__ import annotations
 
 import pytest
-from dbt.tests.adapter.basic.expected_catalog import base_expected_catalog, no_stats
+from dbt.tests.adapter.basic.expected_catalog import (
+    base_expected_catalog,
+    expected_references_catalog,
+    no_stats,
+)
 from dbt.tests.adapter.basic.test_adapter_methods import BaseAdapterMethod
 from dbt.tests.adapter.basic.test_base import BaseSimpleMaterializations
-from dbt.tests.adapter.basic.test_docs_generate import BaseDocsGenerate
+from dbt.tests.adapter.basic.test_docs_generate import BaseDocsGenerate, BaseDocsGenReferences
 from dbt.tests.adapter.basic.test_empty import BaseEmpty
 from dbt.tests.adapter.basic.test_ephemeral import BaseEphemeral
 from dbt.tests.adapter.basic.test_generic_tests import BaseGenericTests
@@ -107,3 +111,20 @@ class TestDocsGenerate(BaseDocsGenerate):
     @pytest.fixture(scope="class")
     def expected_catalog(self, project) -> dict:
         return clickhouse_catalog(project)
+
+
+class TestDocsGenReferences(BaseDocsGenReferences):
+    @pytest.fixture(scope="class")
+    def expected_catalog(self, project) -> dict:
+        # count(*) is a UInt64 in ClickHouse
+        return expected_references_catalog(
+            project,
+            role=None,
+            id_type="Int32",
+            text_type="String",
+            time_type="DateTime",
+            bigint_type="UInt64",
+            view_type="view",
+            table_type="table",
+            model_stats=no_stats(),
+        )
