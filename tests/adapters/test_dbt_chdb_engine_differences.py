@@ -129,14 +129,10 @@ print(json.dumps({"logged": logged}))
 """
 
 
-def test_query_log_true_keeps_system_query_log_during_the_run(tmp_path: Path) -> None:
-    # dbt-clickhouse's test_adapter_response.py and projection tests read system.query_log.
-    # A process of its own: the engine reads its config only when it starts, and in this
-    # process the suite's engine may already run. The on-run-end hook reads the log while
-    # dbt still holds the engine. The model's statements are found by dbt's query comment:
-    # chDB assigns its own query ids (adapter_response.query_id never reaches the engine).
-    engine = tmp_path / "chdb"
-    (tmp_path / "dbt_project.yml").write_text(
+def query_log_project(root: Path) -> Path:
+    """A one-model project on a fresh engine directory, with `query_log: true`."""
+    engine = root / "chdb"
+    (root / "dbt_project.yml").write_text(
         textwrap.dedent(
             """
             name: query_log_check
@@ -151,9 +147,9 @@ def test_query_log_true_keeps_system_query_log_during_the_run(tmp_path: Path) ->
             """
         )
     )
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "logged.sql").write_text("select 1 as id")
-    (tmp_path / "profiles.yml").write_text(
+    (root / "models").mkdir()
+    (root / "models" / "logged.sql").write_text("select 1 as id")
+    (root / "profiles.yml").write_text(
         textwrap.dedent(
             f"""
             query_log_check:
@@ -168,13 +164,49 @@ def test_query_log_true_keeps_system_query_log_during_the_run(tmp_path: Path) ->
             """
         )
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", QUERY_LOG_SCRIPT, str(tmp_path), str(engine)],
+    return engine
+
+
+def run_script(script: str, *args: Path) -> subprocess.CompletedProcess:
+    # A process of its own: the engine reads its config only when it starts, and in this
+    # process the suite's engine may already run.
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def test_query_log_true_keeps_system_query_log_during_the_run(tmp_path: Path) -> None:
+    # dbt-clickhouse's test_adapter_response.py and projection tests read system.query_log.
+    # The on-run-end hook reads the log while dbt still holds the engine. The model's
+    # statements are found by dbt's query comment: chDB assigns its own query ids
+    # (adapter_response.query_id never reaches the engine).
+    engine = query_log_project(tmp_path)
+    completed = run_script(QUERY_LOG_SCRIPT, tmp_path, engine)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
     outcome = json.loads(completed.stdout.strip().splitlines()[-1])
     assert outcome["logged"] > 0, outcome
+
+
+ENGINE_ALREADY_RUNNING_SCRIPT = """
+import sys
+import chdb
+from dbt.cli.main import dbtRunner
+
+project, engine = sys.argv[1], sys.argv[2]
+held = chdb.connect(engine)  # started without a query log
+result = dbtRunner().invoke(["run", "--project-dir", project, "--profiles-dir", project])
+print("success" if result.success else "failed")
+"""
+
+
+def test_query_log_true_warns_when_the_engine_already_runs_without_it(tmp_path: Path) -> None:
+    engine = query_log_project(tmp_path)
+    completed = run_script(ENGINE_ALREADY_RUNNING_SCRIPT, tmp_path, engine)
+    output = completed.stdout + completed.stderr
+    assert "query_log: true has no effect" in output, output[-3000:]
+    # the on-run-end hook then fails on the missing table, as it would on a server without one
+    assert completed.stdout.strip().splitlines()[-1] == "failed"
