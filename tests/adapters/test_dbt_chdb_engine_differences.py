@@ -179,6 +179,8 @@ def run_script(script: str, *args: Path) -> subprocess.CompletedProcess:
     )
 
 
+# The query-log tests start dbt in a process of their own (~10 s each): .ci/run runs them.
+@pytest.mark.adapter_suite
 def test_query_log_true_keeps_system_query_log_during_the_run(tmp_path: Path) -> None:
     # dbt-clickhouse's test_adapter_response.py and projection tests read system.query_log.
     # The on-run-end hook reads the log while dbt still holds the engine. The model's
@@ -203,6 +205,7 @@ print("success" if result.success else "failed")
 """
 
 
+@pytest.mark.adapter_suite
 def test_query_log_true_warns_when_the_engine_already_runs_without_it(tmp_path: Path) -> None:
     engine = query_log_project(tmp_path)
     completed = run_script(ENGINE_ALREADY_RUNNING_SCRIPT, tmp_path, engine)
