@@ -94,37 +94,26 @@ class TestTableMaterialization(BaseTableMaterialization):
     pass
 
 
-def clickhouse_catalog(project) -> dict:
-    return base_expected_catalog(
-        project,
-        role=None,
-        id_type="Int32",
-        text_type="String",
-        time_type="DateTime",
-        view_type="view",
-        table_type="table",
-        model_stats=no_stats(),
-    )
+# The catalog's types as ClickHouse names them (count(*) is a UInt64)
+CLICKHOUSE_CATALOG_TYPES = {
+    "role": None,
+    "id_type": "Int32",
+    "text_type": "String",
+    "time_type": "DateTime",
+    "view_type": "view",
+    "table_type": "table",
+}
 
 
 class TestDocsGenerate(BaseDocsGenerate):
     @pytest.fixture(scope="class")
     def expected_catalog(self, project) -> dict:
-        return clickhouse_catalog(project)
+        return base_expected_catalog(project, **CLICKHOUSE_CATALOG_TYPES, model_stats=no_stats())
 
 
 class TestDocsGenReferences(BaseDocsGenReferences):
     @pytest.fixture(scope="class")
     def expected_catalog(self, project) -> dict:
-        # count(*) is a UInt64 in ClickHouse
         return expected_references_catalog(
-            project,
-            role=None,
-            id_type="Int32",
-            text_type="String",
-            time_type="DateTime",
-            bigint_type="UInt64",
-            view_type="view",
-            table_type="table",
-            model_stats=no_stats(),
+            project, **CLICKHOUSE_CATALOG_TYPES, bigint_type="UInt64", model_stats=no_stats()
         )
