@@ -117,9 +117,9 @@ class ChdbClient(ChHttpClient):
             if "Multi-statements are not allowed" not in str(ex):
                 return  # another syntax error: running the statement reports it
             raise DbtDatabaseError(
-                f"{hide_stack_trace(ex)}\nOne query holds several statements: a ClickHouse server "
-                "rejects that, so the chdb target does too; run each statement on its own (a "
-                "`set` in sql_header belongs in the model's `settings` config)"
+                "one query holds several statements, which a ClickHouse server rejects, so the "
+                "chdb target does too: run each statement on its own (a `set` in sql_header "
+                f"belongs in the model's `settings` config). {hide_stack_trace(ex)}"
             ) from ex
 
     def _ensure_database(self, database_engine: str | None, cluster_name: str | None) -> None:
