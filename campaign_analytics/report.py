@@ -1,9 +1,10 @@
-"""The KPI report: rich tables read from the dbt marts.
+"""The KPI report: rich tables, each one MetricQuery run through the metric compiler.
 
-Every table is an aggregation of one mart, ``rpt_campaign_channel_daily_performance`` (one row
-per day, campaign and channel with additive measures), filtered by day and platform. The
-ratios are ratios of sums at each table's grain, NULL (shown as "—") when the denominator is
-zero, computed by the SQL functions dbt registers from its KPI macros, which the KPI marts use.
+The report is a client of the same metrics layer as the insights API: every table is a
+query over the catalog (dbt's semantic layer, read from the manifest), compiled against the
+newest published dbt build and filtered by day and platform. Ratios are ratios of sums at
+each table's grain, NULL (shown as "—") when the denominator is zero, computed by the SQL
+functions dbt registers from its KPI macros.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import yaml
 from clickhouse_connect.driver.exceptions import DatabaseError
 from rich.console import Console
 from rich.table import Table
@@ -21,36 +21,15 @@ from rich.table import Table
 from campaign_analytics import published as published_builds
 from campaign_analytics import warehouse
 from campaign_analytics.errors import UserFacingError
-from campaign_analytics.settings import DBT_PROJECT_DIR, Settings
-
-MART = "rpt_campaign_channel_daily_performance"
+from campaign_analytics.metrics.catalog import Catalog
+from campaign_analytics.metrics.compiler import compile_query
+from campaign_analytics.metrics.executor import execute
+from campaign_analytics.metrics.query import Filter, MetricQuery, TimeRange
+from campaign_analytics.settings import Settings
 
 
 class ReportError(UserFacingError):
     """The report cannot be built as asked; the message says why and what to do."""
-
-
-# Each KPI is the SQL function dbt registers from its macro (macros/kpi_functions.sql), called
-# on the sums at each table's grain: the formulas live in dbt_project/macros/kpis.sql only.
-KPI_FUNCTION_PREFIX = (
-    yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["name"] + "_"
-)
-KPI_ARGUMENTS = {
-    "ctr": "clicks, impressions",
-    "cvr": "conversions, clicks",
-    "cpc": "spend, clicks",
-    "cpm": "spend, impressions",
-    "cpa": "spend, conversions",
-    "roas": "revenue, spend",
-}
-KPIS = {kpi: f"{KPI_FUNCTION_PREFIX}{kpi}({args})" for kpi, args in KPI_ARGUMENTS.items()}
-MEASURES = {
-    "impressions": "sum(impressions)",
-    "clicks": "sum(clicks)",
-    "conversions": "sum(conversions)",
-    "spend": "sum(spend)",
-    "revenue": "sum(revenue)",
-}
 
 
 @dataclass(frozen=True)
@@ -61,18 +40,13 @@ class Filters:
     end: dt.date | None = None
     platforms: tuple[str, ...] = ()
 
-    def where(self) -> tuple[str, dict[str, Any]]:
-        conditions, parameters = ["true"], {}
-        if self.start:
-            conditions.append("date_day >= %(start)s")
-            parameters["start"] = self.start
-        if self.end:
-            conditions.append("date_day <= %(end)s")
-            parameters["end"] = self.end
+    def apply(self, query: MetricQuery) -> MetricQuery:
+        filters = list(query.filters)
         if self.platforms:
-            conditions.append("lower(channel_name) in %(platforms)s")
-            parameters["platforms"] = tuple(p.lower() for p in self.platforms)
-        return " and ".join(conditions), parameters
+            filters.append(Filter(dimension="platform", op="in", value=list(self.platforms)))
+        return query.model_copy(
+            update={"time": TimeRange(start=self.start, end=self.end), "filters": filters}
+        )
 
     def describe(self) -> str:
         days = f"{self.start or 'first day'} to {self.end or 'last day'}"
@@ -84,37 +58,16 @@ class Filters:
 class Column:
     name: str
     key: str
-    kind: str  # id, text, count, percent, money, ratio, date, rank
+    kind: str  # id, text, count, percent, money, ratio, date
 
 
 @dataclass(frozen=True)
 class Section:
-    """One table of the report: its query over the mart and how to show its columns."""
+    """One table of the report: its metric query and how to show its columns."""
 
     title: str
-    group_by: tuple[str, ...]
-    measures: tuple[str, ...]
-    kpis: tuple[str, ...]
-    order_by: str
+    query: MetricQuery
     columns: tuple[Column, ...]
-    where: str = "true"
-    limit: int | None = None
-
-    def sql(self, filters: Filters, source: str = MART) -> tuple[str, dict[str, Any]]:
-        """The query and its parameters; ``source`` replaces the mart (the bench's baseline)."""
-        condition, parameters = filters.where()
-        inner = ", ".join([*self.group_by, *(f"{MEASURES[m]} as {m}" for m in self.measures)])
-        # ratios in an outer query: in ClickHouse `sum(clicks) as clicks` would make a later
-        # `sum(clicks)` in the same select refer to the alias
-        outer = ", ".join(["*", *(f"{KPIS[k]} as {k}" for k in self.kpis)])
-        sql = (
-            f"select {outer} from (select {inner} from {source} "
-            f"where {condition} and {self.where} group by {', '.join(self.group_by)}) "
-            f"order by {self.order_by}"
-        )
-        if self.limit:
-            sql += f" limit {int(self.limit)}"
-        return sql, parameters
 
 
 @dataclass
@@ -129,17 +82,15 @@ class Result:
 
 def sections(top: int = 10) -> list[Section]:
     campaign = (
-        Column("campaign id", "campaign_id", "id"),
+        Column("campaign id", "campaign", "id"),
         Column("campaign", "campaign_name", "text"),
     )
+    platform = (Column("channel id", "channel", "id"), Column("platform", "platform", "text"))
     return [
         Section(
-            title="CTR by campaign",
-            group_by=("campaign_id", "campaign_name"),
-            measures=("impressions", "clicks"),
-            kpis=("ctr",),
-            order_by="campaign_id",
-            columns=(
+            "CTR by campaign",
+            MetricQuery(metrics=["impressions", "clicks", "ctr"], group_by=["campaign"]),
+            (
                 *campaign,
                 Column("impressions", "impressions", "count"),
                 Column("clicks", "clicks", "count"),
@@ -147,26 +98,20 @@ def sections(top: int = 10) -> list[Section]:
             ),
         ),
         Section(
-            title="Daily impressions and clicks",
-            group_by=("date_day",),
-            measures=("impressions", "clicks"),
-            kpis=("ctr",),
-            order_by="date_day",
-            columns=(
-                Column("day", "date_day", "date"),
+            "Daily impressions and clicks",
+            MetricQuery(metrics=["impressions", "clicks", "ctr"], group_by=["day"]),
+            (
+                Column("day", "day", "date"),
                 Column("impressions", "impressions", "count"),
                 Column("clicks", "clicks", "count"),
                 Column("CTR", "ctr", "percent"),
             ),
         ),
         Section(
-            title="CTR per advertiser",
-            group_by=("advertiser_id", "advertiser_name"),
-            measures=("impressions", "clicks"),
-            kpis=("ctr",),
-            order_by="advertiser_id",
-            columns=(
-                Column("advertiser id", "advertiser_id", "id"),
+            "CTR per advertiser",
+            MetricQuery(metrics=["impressions", "clicks", "ctr"], group_by=["advertiser"]),
+            (
+                Column("advertiser id", "advertiser", "id"),
                 Column("advertiser", "advertiser_name", "text"),
                 Column("impressions", "impressions", "count"),
                 Column("clicks", "clicks", "count"),
@@ -174,12 +119,9 @@ def sections(top: int = 10) -> list[Section]:
             ),
         ),
         Section(
-            title="Conversion rate per campaign",
-            group_by=("campaign_id", "campaign_name"),
-            measures=("clicks", "conversions", "revenue"),
-            kpis=("cvr",),
-            order_by="campaign_id",
-            columns=(
+            "Conversion rate per campaign",
+            MetricQuery(metrics=["clicks", "conversions", "cvr", "revenue"], group_by=["campaign"]),
+            (
                 *campaign,
                 Column("clicks", "clicks", "count"),
                 Column("conversions", "conversions", "count"),
@@ -188,15 +130,15 @@ def sections(top: int = 10) -> list[Section]:
             ),
         ),
         Section(
-            title=f"Top {top} channels by conversions",
-            group_by=("channel_id", "channel_name"),
-            measures=("clicks", "conversions", "revenue"),
-            kpis=("cvr",),
-            order_by="conversions desc, channel_id",
-            limit=top,
-            columns=(
-                Column("channel id", "channel_id", "id"),
-                Column("channel", "channel_name", "text"),
+            f"Top {top} channels by conversions",
+            MetricQuery(
+                metrics=["conversions", "clicks", "cvr", "revenue"],
+                group_by=["channel"],
+                order_by=["-conversions", "channel"],
+                limit=top,
+            ),
+            (
+                *platform,
                 Column("conversions", "conversions", "count"),
                 Column("clicks", "clicks", "count"),
                 Column("CVR", "cvr", "percent"),
@@ -204,14 +146,14 @@ def sections(top: int = 10) -> list[Section]:
             ),
         ),
         Section(
-            title="Spend and ROAS per platform",
-            group_by=("channel_id", "channel_name"),
-            measures=("impressions", "clicks", "conversions", "spend", "revenue"),
-            kpis=("roas", "cpc", "cpm", "cpa"),
-            order_by="spend desc, channel_id",
-            columns=(
-                Column("channel id", "channel_id", "id"),
-                Column("platform", "channel_name", "text"),
+            "Spend and ROAS per platform",
+            MetricQuery(
+                metrics=["spend", "revenue", "roas", "cpc", "cpm", "cpa"],
+                group_by=["channel"],
+                order_by=["-spend", "channel"],
+            ),
+            (
+                *platform,
                 Column("spend", "spend", "money"),
                 Column("revenue", "revenue", "money"),
                 Column("ROAS", "roas", "ratio"),
@@ -223,19 +165,40 @@ def sections(top: int = 10) -> list[Section]:
     ]
 
 
-def _check_platforms(db: Any, mart: str, filters: Filters) -> None:
+def _check_platforms(db: Any, catalog: Catalog, database: str, filters: Filters) -> None:
     if not filters.platforms:
         return
+    compiled = compile_query(
+        MetricQuery(metrics=["impressions"], group_by=["platform"]), catalog, database, None
+    )
     known = {
-        str(name).lower(): str(name)
-        for (name,) in db.query(
-            f"select distinct channel_name from {mart} where channel_name is not null"
-        ).result_rows
+        str(row["platform"]).lower(): str(row["platform"]) for row in execute(db, compiled).rows
     }
     unknown = [p for p in filters.platforms if p.lower() not in known]
     if unknown:
         raise ReportError(
             f"unknown platform {', '.join(unknown)}; known: {', '.join(sorted(known.values()))}"
+        )
+
+
+def _check_functions(db: Any, catalog: Catalog) -> None:
+    wanted = {
+        f"{catalog.function_prefix}{m.kpi_function}"
+        for m in catalog.metrics.values()
+        if m.kpi_function
+    }
+    found = {
+        name
+        for (name,) in db.query(
+            "select name from system.functions where name in %(names)s",
+            parameters={"names": tuple(sorted(wanted))},
+        ).result_rows
+    }
+    missing = sorted(wanted - found)
+    if missing:
+        raise ReportError(
+            f"KPI functions {', '.join(missing)} not found; run `make transform` (dbt build "
+            "registers them)"
         )
 
 
@@ -247,32 +210,34 @@ class Report:
     results: list[Result]
 
 
-def collect(db: Any, settings: Settings, filters: Filters = Filters(), top: int = 10) -> Report:
+def collect(
+    db: Any,
+    settings: Settings,
+    filters: Filters = Filters(),
+    top: int = 10,
+    catalog: Catalog | None = None,
+) -> Report:
     """Run every section's query on ``db`` (a clickhouse-connect client), on the marts of
     the newest published dbt build."""
     if filters.start and filters.end and filters.start > filters.end:
         raise ReportError(f"--start {filters.start} is after --end {filters.end}")
     published = published_builds.current(db, settings)
-    mart = published.qualified(MART)
-    functions = {
-        name
-        for (name,) in db.query(
-            "select name from system.functions where startsWith(name, %(prefix)s)",
-            parameters={"prefix": KPI_FUNCTION_PREFIX},
-        ).result_rows
-    }
-    missing = sorted(set(KPIS) - {name.removeprefix(KPI_FUNCTION_PREFIX) for name in functions})
-    if missing:
-        raise ReportError(
-            f"KPI functions {', '.join(KPI_FUNCTION_PREFIX + m for m in missing)} not found; "
-            "run `make transform` (dbt build registers them)"
-        )
-    _check_platforms(db, mart, filters)
+    catalog = catalog or Catalog.load(settings.dbt_target_path / "manifest.json")
+    _check_functions(db, catalog)
+    _check_platforms(db, catalog, published.build.database, filters)
     results = []
     for section in sections(top):
-        sql, parameters = section.sql(filters, source=mart)
-        answer = db.query(sql, parameters=parameters)
-        results.append(Result(section, tuple(answer.column_names), list(answer.result_rows)))
+        compiled = compile_query(
+            filters.apply(section.query), catalog, published.build.database, None
+        )
+        answer = execute(db, compiled)
+        results.append(
+            Result(
+                section,
+                tuple(answer.columns),
+                [tuple(row[c] for c in answer.columns) for row in answer.rows],
+            )
+        )
     return Report(published, results)
 
 

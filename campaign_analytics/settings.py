@@ -58,6 +58,8 @@ class Settings:
     raw_database: str
     analytics_database: str
     source_name: str
+    # DBT_TARGET_PATH, dbt's own variable; None: dbt_project/target
+    dbt_target_dir: Path | None = None
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -66,6 +68,11 @@ class Settings:
     @property
     def dlt_pipelines_dir(self) -> Path:
         return self.data_dir / "dlt"
+
+    @property
+    def dbt_target_path(self) -> Path:
+        """dbt's artifacts (manifest.json: the metric catalog readers compile against)."""
+        return self.dbt_target_dir or DBT_PROJECT_DIR / "target"
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -94,6 +101,7 @@ class Settings:
             "CLICKHOUSE_RAW_DATABASE": self.raw_database,
             "CHDB_LOCK_WAIT_SECONDS": f"{self.lock_wait_seconds:g}",
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+            "DBT_TARGET_PATH": str(self.dbt_target_path),
         }
         if self.target == "server":
             env |= {
@@ -193,6 +201,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raw_database=raw_database,
         analytics_database=analytics_database,
         source_name="ad_platform",
+        dbt_target_dir=(
+            Path(env["DBT_TARGET_PATH"]).expanduser().resolve()
+            if env.get("DBT_TARGET_PATH")
+            else None
+        ),
     )
 
 

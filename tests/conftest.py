@@ -93,6 +93,7 @@ def settings(make_database, session_dir: Path) -> Settings:
     suffix = uuid.uuid4().hex[:8]
     env = {
         "CA_DATA_DIR": str(session_dir / suffix),
+        "DBT_TARGET_PATH": str(session_dir / suffix / "dbt_target"),
         "POSTGRES_DSN": make_database(),
         "CHDB_PATH": str(session_dir / "chdb"),
         "CLICKHOUSE_RAW_DATABASE": f"raw_{suffix}",
@@ -110,6 +111,7 @@ def isolated(make_database, tmp_path: Path) -> Settings:
     settings = load_settings(
         {
             "CA_DATA_DIR": str(tmp_path),
+            "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
             "POSTGRES_DSN": make_database(),
             "CHDB_PATH": str(tmp_path / "chdb"),
         }

@@ -67,6 +67,7 @@ def env_for(settings: Settings) -> dict[str, str]:
         "CHDB_PATH": str(settings.chdb_path),
         "CLICKHOUSE_RAW_DATABASE": settings.raw_database,
         "CLICKHOUSE_DATABASE": settings.analytics_database,
+        "DBT_TARGET_PATH": str(settings.dbt_target_path),
     }
 
 
@@ -144,7 +145,7 @@ def dbt(settings: Settings, *args: str) -> Any:
                 "--profiles-dir",
                 str(DBT_PROJECT_DIR),
                 "--target-path",
-                str(settings.data_dir / "dbt_target"),
+                str(settings.dbt_target_path),
                 "--log-path",
                 str(settings.data_dir / "dbt_logs"),
                 "--quiet",

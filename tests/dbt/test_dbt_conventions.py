@@ -38,9 +38,15 @@ DEFAULT_EVALUATOR_PREFIXES = {
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data_dir = tmp_path_factory.mktemp("dbt_parse")
     # parse renders profiles and sources but opens no engine
-    settings = load_settings({"CA_DATA_DIR": str(data_dir), "CHDB_PATH": str(data_dir / "chdb")})
+    settings = load_settings(
+        {
+            "CA_DATA_DIR": str(data_dir),
+            "CHDB_PATH": str(data_dir / "chdb"),
+            "DBT_TARGET_PATH": str(data_dir / "dbt_target"),
+        }
+    )
     dbt(settings, "parse")
-    return json.loads((data_dir / "dbt_target" / "manifest.json").read_text())
+    return json.loads((settings.dbt_target_path / "manifest.json").read_text())
 
 
 def ours(manifest: dict[str, Any], kind: str) -> list[dict[str, Any]]:

@@ -354,6 +354,7 @@ def module_settings(make_database: Callable[[], str], session_dir: Path) -> Sett
     return load_settings(
         {
             "CA_DATA_DIR": str(session_dir / f"dbt_{suffix}"),
+            "DBT_TARGET_PATH": str(session_dir / f"dbt_{suffix}" / "dbt_target"),
             "POSTGRES_DSN": make_database(),
             "CHDB_PATH": str(session_dir / "chdb"),
             "CLICKHOUSE_RAW_DATABASE": f"raw_{suffix}",
@@ -552,7 +553,7 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
     }
 
     dbt(settings, "docs", "generate", "--vars", DBT_VARS)
-    target = settings.data_dir / "dbt_target"
+    target = settings.dbt_target_path
     dbt(settings, "source", "freshness")
     yield {
         "freshness": json.loads((target / "sources.json").read_text()),
@@ -642,7 +643,7 @@ def test_report_tables_equal_the_kpi_marts(pipeline: dict[str, Any], phase: str)
 
     by_campaign = {r[0]: r for r in snap.marts["rpt_campaign_ctr"]}
     for row in tables["CTR by campaign"]:
-        mart = by_campaign[row["campaign_id"]]
+        mart = by_campaign[row["campaign"]]
         assert (row["campaign_name"], row["impressions"], row["clicks"]) == (
             mart[1],
             mart[3],
@@ -651,19 +652,19 @@ def test_report_tables_equal_the_kpi_marts(pipeline: dict[str, Any], phase: str)
         assert same(row["ctr"], mart[5], RATIO)
 
     daily = {r[0]: r for r in snap.marts["rpt_daily_ctr"]}
-    assert [r["date_day"] for r in tables["Daily impressions and clicks"]] == list(daily)
+    assert [r["day"] for r in tables["Daily impressions and clicks"]] == list(daily)
     for row in tables["Daily impressions and clicks"]:
-        assert (row["impressions"], row["clicks"]) == daily[row["date_day"]][1:3]
+        assert (row["impressions"], row["clicks"]) == daily[row["day"]][1:3]
 
     by_advertiser = {r[0]: r for r in snap.marts["rpt_advertiser_ctr"]}
     for row in tables["CTR per advertiser"]:
-        mart = by_advertiser[row["advertiser_id"]]
+        mart = by_advertiser[row["advertiser"]]
         assert (row["impressions"], row["clicks"]) == (mart[3], mart[4])
         assert same(row["ctr"], mart[5], RATIO)
 
     by_campaign_cvr = {r[0]: r for r in snap.marts["rpt_campaign_conversion_rate"]}
     for row in tables["Conversion rate per campaign"]:
-        mart = by_campaign_cvr[row["campaign_id"]]
+        mart = by_campaign_cvr[row["campaign"]]
         assert (row["clicks"], row["conversions"]) == (mart[1], mart[2])
         assert same(row["cvr"], mart[3], RATIO)
 
@@ -671,7 +672,7 @@ def test_report_tables_equal_the_kpi_marts(pipeline: dict[str, Any], phase: str)
     # of those that converted
     ranked = sorted(snap.marts["rpt_channel_conversions"], key=lambda r: r[6])
     top = next(t for t in tables if t.startswith("Top"))
-    converted = [(r["channel_id"], r["conversions"]) for r in tables[top] if r["conversions"]]
+    converted = [(r["channel"], r["conversions"]) for r in tables[top] if r["conversions"]]
     assert converted
     assert converted == [(r[0], r[3]) for r in ranked if r[3]][: len(converted)]
 
@@ -679,7 +680,7 @@ def test_report_tables_equal_the_kpi_marts(pipeline: dict[str, Any], phase: str)
 @pytest.mark.parametrize("phase", PHASES)
 def test_filtered_report_equals_postgres(pipeline: dict[str, Any], phase: str) -> None:
     rows, expected = pipeline["snapshots"][phase].report_filtered
-    got = [(r["channel_id"], r["spend"], r["revenue"], r["roas"], r["cpc"]) for r in rows]
+    got = [(r["channel"], r["spend"], r["revenue"], r["roas"], r["cpc"]) for r in rows]
     columns = (
         ("channel_id", EXACT),
         ("spend", EXACT),
