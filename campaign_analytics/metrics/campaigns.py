@@ -54,7 +54,8 @@ def list_campaigns(db: Any, database: str, tenant: int | None) -> list[CampaignI
         ) as performance on performance.campaign_id = campaigns.campaign_id
         left join {db_name}.dim_channels as channels
             on channels.channel_id = performance.channel_id
-        where {{tenant:Nullable(Int64)}} is null or campaigns.advertiser_id = {{tenant:Nullable(Int64)}}
+        where {{tenant:Nullable(Int64)}} is null
+            or campaigns.advertiser_id = {{tenant:Nullable(Int64)}}
         group by 1, 2, 3, 4, 5, 6, 7
         order by campaigns.campaign_id
         """,
