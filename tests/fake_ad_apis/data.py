@@ -7,6 +7,10 @@ Amounts are exact decimals in each platform's precision: cents for Meta and TikT
 for Google, 1/10,000 for LinkedIn (it reports costs with more than two decimals). Google's
 fractional conversions are multiples of 1/4, exact in binary floating point.
 
+In baseline mode (``make demo-platforms``) a platform reports around given first-party
+numbers per day instead, split over its ads and skewed the way platforms differ from a
+first-party count (BIASES), so the reconciliation shows believable differences.
+
 :meth:`FakeData.restate` bumps a day's revision: every stat of that day is drawn again, as
 when a platform's attribution window rewrites a past day.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -91,6 +95,39 @@ class Totals:
         )
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A day of first-party numbers on a platform's channel, for a fake to report around."""
+
+    impressions: int
+    clicks: int
+    spend: Decimal
+    conversions: int
+    revenue: Decimal
+
+
+# baseline mode: how each platform's numbers differ from first-party ones (its own click
+# filtering, view-through and modelled conversions): multipliers on impressions, clicks,
+# spend and conversions (and their value), with +-3 % noise per day
+BIASES = {
+    "meta_ads": (1.0, 1.04, 1.0, 1.12),
+    "google_ads": (1.0, 0.97, 1.0, 1.06),
+    "tiktok_ads": (1.02, 1.06, 1.0, 1.25),
+    "linkedin_ads": (0.99, 1.0, 1.0, 0.94),
+}
+
+
+def split(total: int, weights: Sequence[float]) -> list[int]:
+    """``total`` in whole parts proportional to ``weights`` (largest remainder): sums exactly."""
+    scale = sum(weights)
+    exact = [total * w / scale for w in weights]
+    parts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: parts[i] - exact[i])
+    for i in by_remainder[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
 def _cents(rng: random.Random, low: float, high: float) -> Decimal:
     return Decimal(round(rng.uniform(low, high) * 100)) / 100
 
@@ -107,7 +144,12 @@ class FakeData:
     ad_groups: int = 2
     ads: int = 2
     mean_impressions: int = 2000
+    # baseline mode: report around these first-party numbers per day (make demo-platforms)
+    baseline: Mapping[dt.date, Baseline] | None = None
     revisions: dict[dt.date, int] = field(default_factory=dict)
+    _share_cache: dict[tuple[dt.date, int], dict[str, tuple]] = field(
+        default_factory=dict, repr=False
+    )
 
     def ads_of(self, account_id: str) -> list[Ad]:
         ads = []
@@ -147,35 +189,92 @@ class FakeData:
             return None
         revision = self.revisions.get(day, 0)
         rng = random.Random(f"{self.seed}/{self.platform}/{ad.ad_id}/{day}/{revision}")
-        if rng.random() < NO_DELIVERY:
-            return None
-        impressions = rng.randint(1, 2 * self.mean_impressions)
-        clicks = round(impressions * rng.uniform(0.002, 0.03))
-        all_clicks = clicks + rng.randint(0, 5)
-        unit = Decimal(1).scaleb(-SPEND_SCALE[self.platform])
-        spend = Decimal(round(impressions * rng.uniform(0.002, 0.012) / float(unit))) * unit
-        conversions = round(clicks * rng.uniform(0.0, 0.15))
-        if self.platform == "google_ads":
-            primary: Decimal = Decimal(rng.randint(0, 4 * conversions)) / 4
-            secondary = 0
-        elif self.platform in {"meta_ads", "linkedin_ads"}:
-            secondary = rng.randint(0, conversions)
-            primary = Decimal(conversions - secondary)
+        if self.baseline is not None:
+            drawn = self._shares(day, revision).get(ad.ad_id)
+            if drawn is None:
+                return None
+            impressions, clicks, spend, conversions, value = drawn
         else:
-            primary, secondary = Decimal(conversions), 0
-        value = _cents(rng, 5, 60) * (primary + secondary) if primary + secondary else Decimal(0)
+            if rng.random() < NO_DELIVERY:
+                return None
+            impressions = rng.randint(1, 2 * self.mean_impressions)
+            clicks = round(impressions * rng.uniform(0.002, 0.03))
+            unit = self._spend_unit()
+            spend = Decimal(round(impressions * rng.uniform(0.002, 0.012) / float(unit))) * unit
+            count = round(clicks * rng.uniform(0.0, 0.15))
+            # Google's data-driven attribution: quarters of a conversion
+            quarters = rng.randint(0, 4 * count) if self.platform == "google_ads" else 4 * count
+            conversions = Decimal(quarters) / 4
+            value = _cents(rng, 5, 60) * conversions if conversions else Decimal(0)
+        return self._stats(rng, impressions, clicks, spend, conversions, value)
+
+    def _spend_unit(self) -> Decimal:
+        return Decimal(1).scaleb(-SPEND_SCALE[self.platform])
+
+    def _stats(
+        self,
+        rng: random.Random,
+        impressions: int,
+        clicks: int,
+        spend: Decimal,
+        conversions: Decimal,
+        value: Decimal,
+    ) -> Stats:
+        """The platform's view of an ad-day: how it splits and what it adds to the numbers."""
+        secondary = 0
+        if self.platform in {"meta_ads", "linkedin_ads"}:
+            secondary = rng.randint(0, int(conversions))
         uncounted = rng.randint(0, 3) if self.platform == "meta_ads" else 0
         return Stats(
             impressions=impressions,
             clicks=clicks,
-            all_clicks=all_clicks,
+            all_clicks=clicks + rng.randint(0, 5),
             spend=spend,
-            primary_conversions=primary,
+            primary_conversions=conversions - secondary,
             secondary_conversions=secondary,
             conversions_value=value.quantize(Decimal("0.01")),
             uncounted_conversions=uncounted,
             uncounted_value=_cents(rng, 1, 20) * uncounted,
         )
+
+    def _shares(self, day: dt.date, revision: int) -> dict[str, tuple]:
+        """Baseline mode: the day's first-party numbers, biased, split over the ads."""
+        key = (day, revision)
+        if key not in self._share_cache:
+            self._share_cache[key] = self._split_baseline(day, revision)
+        return self._share_cache[key]
+
+    def _split_baseline(self, day: dt.date, revision: int) -> dict[str, tuple]:
+        assert self.baseline is not None
+        base = self.baseline.get(day)
+        if base is None:
+            return {}
+        rng = random.Random(f"{self.seed}/{self.platform}/{day}/{revision}/baseline")
+        ads = [ad for account in self.account_ids for ad in self.ads_of(account)]
+        weights = [rng.uniform(0.5, 1.5) for _ in ads]
+
+        def scaled(amount: float, bias: float) -> float:
+            return amount * bias * rng.uniform(0.97, 1.03)
+
+        b_impressions, b_clicks, b_spend, b_conversions = BIASES[self.platform]
+        unit = self._spend_unit()
+        quarters_per = 4 if self.platform == "google_ads" else 1
+        impressions = split(round(scaled(base.impressions, b_impressions)), weights)
+        clicks = split(round(scaled(base.clicks, b_clicks)), weights)
+        spend = split(round(scaled(float(base.spend / unit), b_spend)), weights)
+        conversions = split(round(scaled(base.conversions * quarters_per, b_conversions)), weights)
+        value = split(round(scaled(float(base.revenue * 100), b_conversions)), weights)
+        shares = {}
+        for i, ad in enumerate(ads):
+            if impressions[i]:
+                shares[ad.ad_id] = (
+                    impressions[i],
+                    min(clicks[i], impressions[i]),
+                    spend[i] * unit,
+                    Decimal(conversions[i]) / quarters_per,
+                    Decimal(value[i]) / 100,
+                )
+        return shares
 
     def rows(self, account_id: str, since: dt.date, until: dt.date) -> list[Row]:
         """The account's rows in [since, until], by day then ad, as the platforms order them."""

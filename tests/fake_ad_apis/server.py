@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fake_ad_apis import google, linkedin, meta, tiktok
-from tests.fake_ad_apis.data import PLATFORMS, FakeData
+from tests.fake_ad_apis.data import PLATFORMS, Baseline, FakeData
 from tests.fake_ad_apis.wire import (
     GOOGLE_DEVELOPER_TOKEN,
     GOOGLE_LOGIN_CUSTOMER_ID,
@@ -57,6 +57,7 @@ FAULT_KINDS = (
     "rate_limit",  # HTTP 429 with Retry-After: Fault.retry_after seconds (every platform)
     "server_error",  # HTTP 503 with an HTML body (every platform)
     "bad_body",  # HTTP 200 with an HTML body (every platform)
+    "no_data",  # HTTP 200, JSON without the page's list (TikTok: code 0 and data {})
     "short_page",  # a page of half the size, with a next page (Meta, Google)
     "meta_throttle",  # HTTP 400, error.code 17
     "meta_token",  # HTTP 400, error.code 190 (expired token)
@@ -120,6 +121,7 @@ class FakeAdApis:
         empty_days: Sequence[dt.date] = (),
         google_page_size: int = 10_000,
         mean_impressions: int = 2000,
+        baselines: Mapping[str, Mapping[dt.date, Baseline]] | None = None,
         port: int = 0,
     ) -> None:
         accounts = {**DEFAULT_ACCOUNTS, **(accounts or {})}
@@ -132,6 +134,8 @@ class FakeAdApis:
                 last_day,
                 frozenset(empty_days),
                 mean_impressions=mean_impressions,
+                # a platform without a baseline draws its own numbers
+                baseline=(baselines or {}).get(platform),
             )
             for platform in PLATFORMS
         }
@@ -276,6 +280,8 @@ class FakeAdApis:
             return Answer(503, "<html><body>503 Service Unavailable</body></html>")
         if kind == "bad_body":
             return Answer(200, "<html><body>Down for maintenance</body></html>")
+        if kind == "no_data":
+            return Answer(200, NO_DATA[platform])
         if kind == "token_expired":
             self._valid_tokens[platform] = None  # the current token stops working
         return HANDLERS[platform](self, Request(method, path, raw_query, headers, body, kind))
@@ -306,6 +312,15 @@ class FakeAdApis:
     def bearer_ok(self, platform: str, headers: Mapping[str, str]) -> bool:
         valid = self._valid_tokens[platform]
         return valid is not None and headers.get("Authorization") == f"Bearer {valid}"
+
+
+# a 200 without the page's list: what a changed API or a proxy can answer
+NO_DATA: dict[str, Any] = {
+    "meta_ads": {"paging": {}},
+    "google_ads": [],
+    "tiktok_ads": {"code": 0, "message": "OK", "request_id": "fake", "data": {}},
+    "linkedin_ads": {"paging": {"start": 0, "count": 10, "links": []}},
+}
 
 
 def _throttle_body(platform: str) -> Any:
