@@ -18,3 +18,35 @@
     select * from null('{{ structure | join(", ") }}')
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+  The columns of one platform's branch of the unified ad report: dbt_ad_reporting's names,
+  in its order, cast to the report's types. `fields` maps a unified column to the platform's
+  expression where the names differ (none: NULL, the platform has no such field); every
+  other column is read under its own name.
+-#}
+{% macro ad_report_columns(source_relation, platform, fields={}) -%}
+    {%- set types = {
+        'account_id': 'Nullable(String)',
+        'account_name': 'Nullable(String)',
+        'campaign_id': 'Nullable(String)',
+        'campaign_name': 'Nullable(String)',
+        'ad_group_id': 'Nullable(String)',
+        'ad_group_name': 'Nullable(String)',
+        'ad_id': 'Nullable(String)',
+        'ad_name': 'Nullable(String)',
+        'clicks': 'Int64',
+        'impressions': 'Int64',
+        'spend': 'Decimal(18, 6)',
+        'conversions': 'Float64',
+        'conversions_value': 'Decimal(18, 6)',
+    } -%}
+    toLowCardinality('{{ source_relation }}') as source_relation,
+    date_day,
+    toLowCardinality('{{ platform }}') as platform,
+    {%- for column, type in types.items() %}
+        {%- set expression = fields.get(column, column) %}
+    cast({{ 'null' if expression is none else expression }} as {{ type }}) as {{ column }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -24,7 +24,7 @@ from dlt.common.exceptions import DltException
 from rich.console import Console
 from rich.table import Table
 
-from campaign_analytics.errors import UserFacingError, one_line
+from campaign_analytics.errors import UserFacingError, one_line, root_cause
 from campaign_analytics.settings import AdPlatformApi, Settings
 from dlt_pipelines import load
 from dlt_pipelines.ad_apis import google_ads, linkedin_ads, meta_ads, report, tiktok_ads
@@ -91,19 +91,8 @@ def source(api: AdPlatformApi, end_date: dt.date | None) -> Any:
         raise PlatformLoadError(f"{api.platform}: {one_line(error)}") from None
 
 
-def _root_cause(error: BaseException) -> BaseException:
-    seen = set()
-    while id(error) not in seen:
-        seen.add(id(error))
-        nested = getattr(error, "exception", None) or error.__cause__
-        if not isinstance(nested, BaseException):
-            break
-        error = nested
-    return error
-
-
 def _reason(api: AdPlatformApi, error: BaseException) -> str:
-    cause = _root_cause(error)
+    cause = root_cause(error)
     if isinstance(cause, UserFacingError):
         return one_line(cause)
     if isinstance(cause, requests.ConnectionError | requests.Timeout):

@@ -1,7 +1,8 @@
 {#-
-  The four ad-platform APIs in one shape: Fivetran dbt_ad_reporting's ad report columns
-  (field mapping: doc ad_reporting_field_mapping). Every branch casts to the same types, so
-  the union's types never depend on which platforms have rows.
+  The four ad-platform APIs in one shape: Fivetran dbt_ad_reporting's ad report columns, each
+  branch naming only the fields that differ from them (doc ad_reporting_field_mapping) and
+  casting to the same types (macro ad_report_columns), so the union never depends on which
+  platforms have rows.
 -#}
 
 with
@@ -32,47 +33,20 @@ linkedin_ads as (
 
 meta_ads_mapped as (
 
-    -- link clicks, as Fivetran's dbt_facebook_ads counts them; ad sets are the ad groups
+    -- ad sets are the ad groups; clicks are link clicks, as dbt_facebook_ads counts them
     select
-        toLowCardinality('meta_ads') as source_relation,
-        date_day,
-        toLowCardinality('facebook_ads') as platform,
-        toString(account_id) as account_id,
-        cast(account_name as Nullable(String)) as account_name,
-        cast(campaign_id as Nullable(String)) as campaign_id,
-        cast(campaign_name as Nullable(String)) as campaign_name,
-        cast(ad_set_id as Nullable(String)) as ad_group_id,
-        cast(ad_set_name as Nullable(String)) as ad_group_name,
-        cast(ad_id as Nullable(String)) as ad_id,
-        cast(ad_name as Nullable(String)) as ad_name,
-        toInt64(inline_link_clicks) as clicks,
-        toInt64(impressions) as impressions,
-        toDecimal64(spend, 6) as spend,
-        toFloat64(conversions) as conversions,
-        toDecimal64(conversions_value, 6) as conversions_value
+        {{ ad_report_columns('meta_ads', 'facebook_ads', {
+            'ad_group_id': 'ad_set_id',
+            'ad_group_name': 'ad_set_name',
+            'clicks': 'inline_link_clicks',
+        }) }}
     from meta_ads
 
 ),
 
 google_ads_mapped as (
 
-    select
-        toLowCardinality('google_ads') as source_relation,
-        date_day,
-        toLowCardinality('google_ads') as platform,
-        toString(account_id) as account_id,
-        cast(account_name as Nullable(String)) as account_name,
-        cast(campaign_id as Nullable(String)) as campaign_id,
-        cast(campaign_name as Nullable(String)) as campaign_name,
-        cast(ad_group_id as Nullable(String)) as ad_group_id,
-        cast(ad_group_name as Nullable(String)) as ad_group_name,
-        cast(ad_id as Nullable(String)) as ad_id,
-        cast(ad_name as Nullable(String)) as ad_name,
-        toInt64(clicks) as clicks,
-        toInt64(impressions) as impressions,
-        toDecimal64(spend, 6) as spend,
-        toFloat64(conversions) as conversions,
-        toDecimal64(conversions_value, 6) as conversions_value
+    select {{ ad_report_columns('google_ads', 'google_ads') }}
     from google_ads
 
 ),
@@ -81,47 +55,31 @@ tiktok_ads_mapped as (
 
     -- the advertiser is the account
     select
-        toLowCardinality('tiktok_ads') as source_relation,
-        date_day,
-        toLowCardinality('tiktok_ads') as platform,
-        toString(advertiser_id) as account_id,
-        cast(advertiser_name as Nullable(String)) as account_name,
-        cast(campaign_id as Nullable(String)) as campaign_id,
-        cast(campaign_name as Nullable(String)) as campaign_name,
-        cast(ad_group_id as Nullable(String)) as ad_group_id,
-        cast(ad_group_name as Nullable(String)) as ad_group_name,
-        cast(ad_id as Nullable(String)) as ad_id,
-        cast(ad_name as Nullable(String)) as ad_name,
-        toInt64(clicks) as clicks,
-        toInt64(impressions) as impressions,
-        toDecimal64(spend, 6) as spend,
-        toFloat64(conversions) as conversions,
-        toDecimal64(conversions_value, 6) as conversions_value
+        {{ ad_report_columns('tiktok_ads', 'tiktok_ads', {
+            'account_id': 'advertiser_id',
+            'account_name': 'advertiser_name',
+        }) }}
     from tiktok_ads
 
 ),
 
 linkedin_ads_mapped as (
 
-    -- one level up: LinkedIn's campaign group is the campaign, its campaign the ad group and
-    -- its creative the ad; its report carries ids only
+    -- one level up: the campaign group is the campaign, the campaign the ad group, the
+    -- creative the ad; the report carries ids only
     select
-        toLowCardinality('linkedin_ads') as source_relation,
-        date_day,
-        toLowCardinality('linkedin_ads') as platform,
-        toString(account_id) as account_id,
-        cast(null as Nullable(String)) as account_name,
-        cast(campaign_group_id as Nullable(String)) as campaign_id,
-        cast(null as Nullable(String)) as campaign_name,
-        cast(campaign_id as Nullable(String)) as ad_group_id,
-        cast(null as Nullable(String)) as ad_group_name,
-        cast(creative_id as Nullable(String)) as ad_id,
-        cast(null as Nullable(String)) as ad_name,
-        toInt64(clicks) as clicks,
-        toInt64(impressions) as impressions,
-        toDecimal64(cost_in_usd, 6) as spend,
-        toFloat64(total_conversions) as conversions,
-        toDecimal64(conversion_value_in_local_currency, 6) as conversions_value
+        {{ ad_report_columns('linkedin_ads', 'linkedin_ads', {
+            'account_name': none,
+            'campaign_id': 'campaign_group_id',
+            'campaign_name': none,
+            'ad_group_id': 'campaign_id',
+            'ad_group_name': none,
+            'ad_id': 'creative_id',
+            'ad_name': none,
+            'spend': 'cost_in_usd',
+            'conversions': 'total_conversions',
+            'conversions_value': 'conversion_value_in_local_currency',
+        }) }}
     from linkedin_ads
 
 ),

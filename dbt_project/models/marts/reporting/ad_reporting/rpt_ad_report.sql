@@ -22,23 +22,17 @@ first_party_daily as (
 
 first_party as (
 
+    -- an advertiser's campaign on one channel: the channel sits in the ad group columns
     select
-        toLowCardinality('ad_platform') as source_relation,
-        date_day,
-        toLowCardinality('first_party') as platform,
-        cast(toString(advertiser_id) as Nullable(String)) as account_id,
-        cast(advertiser_name as Nullable(String)) as account_name,
-        cast(toString(campaign_id) as Nullable(String)) as campaign_id,
-        cast(campaign_name as Nullable(String)) as campaign_name,
-        cast(toString(channel_id) as Nullable(String)) as ad_group_id,
-        cast(channel_name as Nullable(String)) as ad_group_name,
-        cast(null as Nullable(String)) as ad_id,
-        cast(null as Nullable(String)) as ad_name,
-        toInt64(clicks) as clicks,
-        toInt64(impressions) as impressions,
-        toDecimal64(spend, 6) as spend,
-        toFloat64(conversions) as conversions,
-        toDecimal64(revenue, 6) as conversions_value
+        {{ ad_report_columns('ad_platform', 'first_party', {
+            'account_id': 'advertiser_id',
+            'account_name': 'advertiser_name',
+            'ad_group_id': 'channel_id',
+            'ad_group_name': 'channel_name',
+            'ad_id': none,
+            'ad_name': none,
+            'conversions_value': 'revenue',
+        }) }}
     from first_party_daily
 
 ),
@@ -49,7 +43,7 @@ unioned as (
         source_relation,
         date_day,
         platform,
-        cast(account_id as Nullable(String)) as account_id,
+        account_id,
         account_name,
         campaign_id,
         campaign_name,
