@@ -63,3 +63,19 @@ def test_date_windows_cover_the_range_once() -> None:
     windows = date_windows(start, end, 30)
     assert windows == [(start, dt.date(2026, 11, 30)), (end, end)]
     assert date_windows(start, start, 30) == [(start, start)]
+
+
+def test_a_missing_credential_names_both_places_to_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dlt_pipelines.ad_apis import run
+
+    monkeypatch.delenv("SOURCES__META_ADS__ACCESS_TOKEN", raising=False)
+    settings = load_settings({"META_ADS_ACCOUNT_IDS": "1"})
+    (meta,) = run.configured(settings)
+    with pytest.raises(run.PlatformLoadError) as raised:
+        run.source(meta, None)
+    assert str(raised.value) == (
+        "meta_ads is missing META_ADS_ACCESS_TOKEN (or sources.meta_ads.access_token in "
+        ".dlt/secrets.toml); see .env.example"
+    )

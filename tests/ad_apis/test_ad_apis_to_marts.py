@@ -172,6 +172,9 @@ def scenario(fake_apis: FakeAdApis, make_database, session_dir: Path) -> Iterato
         second_requests = {p: fake.recorded(p) for p in PLATFORMS}
         dbt(settings, "build", "-s", "rpt_ad_report+")
         second = {"unified": unified_totals(settings), "raw": raw_counts(settings)}
+        sources = [f"source:{platform}" for platform in PLATFORMS]
+        dbt(settings, "source", "freshness", "--select", *sources)
+        freshness = json.loads((settings.data_dir / "dbt_target" / "sources.json").read_text())
         yield {
             "settings": settings,
             "fake": fake,
@@ -183,6 +186,7 @@ def scenario(fake_apis: FakeAdApis, make_database, session_dir: Path) -> Iterato
             "second_loads": second_loads,
             "second_requests": second_requests,
             "second": second,
+            "freshness": freshness,
         }
     finally:
         anchor.close()
@@ -300,6 +304,14 @@ def test_restated_days_replace_old_values_without_duplicates(
     assert scenario["second"]["raw"][platform] == (expected[0], expected[0])
     # a restatement older than the window is not read again: the old day stays
     assert now[RESTATED_BEFORE] != first[RESTATED_BEFORE]
+
+
+def test_loaded_platform_sources_are_fresh(scenario: dict[str, Any]) -> None:
+    results = scenario["freshness"]["results"]
+    assert sorted(r["unique_id"] for r in results) == sorted(
+        f"source.campaign_analytics.{platform}.ad_report" for platform in PLATFORMS
+    )
+    assert {r["status"] for r in results} == {"pass"}
 
 
 def test_raw_tables_have_the_columns_the_sources_document(scenario: dict[str, Any]) -> None:
