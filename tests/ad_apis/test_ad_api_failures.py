@@ -218,3 +218,17 @@ def test_cli_load_platforms_fails_in_one_line(fake: FakeAdApis, tmp_path: Path) 
     nothing = cli("load", "--platforms", env={k: v for k, v in env.items() if "TIKTOK" not in k})
     assert nothing.returncode == 1
     assert nothing.stderr.strip().startswith("error: no ad platform is configured")
+
+
+def test_full_refresh_reloads_a_platform_from_its_first_day(
+    fake: FakeAdApis, settings: Settings
+) -> None:
+    """`load --platforms --full-refresh` drops the raw table and the state, then reads all."""
+    (result,) = run.run(settings, platforms=["meta_ads"], end_date=END)
+    assert result.error is None
+    fake.reset()
+    (result,) = run.run(settings, platforms=["meta_ads"], end_date=END, full_refresh=True)
+    expected = fake.data["meta_ads"].totals().rows
+    assert result.rows == expected == loaded_rows(settings, "meta_ads")
+    first_days = {r.query["time_range[since]"] for r in fake.recorded("meta_ads")}
+    assert first_days == {str(fake.data["meta_ads"].first_day)}
