@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from campaign_analytics.settings import REPO_ROOT, Settings
+from campaign_analytics.settings import REPO_ROOT, Settings, load_settings
 from dlt_pipelines.ad_apis import run
 from tests.ad_apis.conftest import DLT_CONFIG, END, platform_settings
 from tests.fake_ad_apis import FakeAdApis, Fault
@@ -36,12 +36,6 @@ def fake(fake_apis: FakeAdApis) -> Iterator[FakeAdApis]:
 @pytest.fixture
 def settings(fake: FakeAdApis, session_dir: Path) -> Settings:
     return platform_settings(session_dir, fake)
-
-
-@pytest.fixture
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """dlt's exponential backoff at 0.05 s instead of 1 s: four retries in under a second."""
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
 
 
 def loaded_rows(settings: Settings, platform: str) -> int:
@@ -103,7 +97,7 @@ def test_a_page_without_its_list_fails_the_load(
 
 
 def test_throttling_is_retried_a_bounded_number_of_times(
-    fake: FakeAdApis, settings: Settings, fast_backoff: None
+    fake: FakeAdApis, settings: Settings
 ) -> None:
     fake.inject(Fault("tiktok_ads", "tiktok_throttle", times=None))
     error = failed_load(settings, "tiktok_ads")
@@ -112,9 +106,7 @@ def test_throttling_is_retried_a_bounded_number_of_times(
     assert len(fake.recorded("tiktok_ads")) == 5, "dlt's request_max_attempts"
 
 
-def test_a_server_that_keeps_failing_is_given_up_on(
-    fake: FakeAdApis, settings: Settings, fast_backoff: None
-) -> None:
+def test_a_server_that_keeps_failing_is_given_up_on(fake: FakeAdApis, settings: Settings) -> None:
     fake.inject(Fault("meta_ads", "server_error", times=None))
     error = failed_load(settings, "meta_ads")
     assert "answered HTTP 503" in error
@@ -143,9 +135,7 @@ def test_a_refused_refresh_token_fails_before_any_report_request(
     assert fake.recorded("google_ads") == []
 
 
-def test_an_unreachable_api_names_its_base_url(
-    fake: FakeAdApis, session_dir: Path, fast_backoff: None
-) -> None:
+def test_an_unreachable_api_names_its_base_url(fake: FakeAdApis, session_dir: Path) -> None:
     settings = platform_settings(session_dir, fake, LINKEDIN_ADS_BASE_URL="http://127.0.0.1:9")
     error = failed_load(settings, "linkedin_ads")
     assert "cannot reach http://127.0.0.1:9" in error
@@ -215,9 +205,15 @@ def test_cli_load_platforms_fails_in_one_line(fake: FakeAdApis, tmp_path: Path) 
     assert "Traceback" not in result.stdout + result.stderr
     assert "FAILED" in result.stdout  # the summary table still shows every platform
 
-    nothing = cli("load", "--platforms", env={k: v for k, v in env.items() if "TIKTOK" not in k})
-    assert nothing.returncode == 1
-    assert nothing.stderr.strip().startswith("error: no ad platform is configured")
+
+def test_loading_with_no_platform_configured_says_what_to_set(session_dir: Path) -> None:
+    settings = load_settings({"CA_DATA_DIR": str(session_dir / "no_platforms")})
+    with pytest.raises(run.PlatformLoadError) as raised:
+        run.run(settings)
+    message = str(raised.value)
+    assert message.startswith("no ad platform is configured: set at least one of")
+    assert "META_ADS_ACCOUNT_IDS" in message
+    assert "make demo-platforms" in message
 
 
 def test_full_refresh_reloads_a_platform_from_its_first_day(
