@@ -83,12 +83,13 @@ def source(api: AdPlatformApi, end_date: dt.date | None) -> Any:
         )
     except ConfigFieldMissingException as error:
         missing = ", ".join(
-            f"{api.env_name(name)} (or sources.{api.platform}.{name} in .dlt/secrets.toml)"
+            f"{api.env_name(name)} (or sources.{api.platform}.{name} in "
+            "dlt_pipelines/.dlt/secrets.toml)"
             for name in error.fields
         )
-        raise PlatformLoadError(f"{api.platform} is missing {missing}; see .env.example") from None
+        raise PlatformLoadError(f"missing {missing}; see .env.example") from None
     except ValueError as error:
-        raise PlatformLoadError(f"{api.platform}: {one_line(error)}") from None
+        raise PlatformLoadError(one_line(error)) from None
 
 
 def _reason(api: AdPlatformApi, error: BaseException) -> str:
@@ -120,7 +121,7 @@ def load_platform(
     p = pipeline(settings, api.platform)
     try:
         p.run(source(api, end_date), refresh="drop_sources" if full_refresh else None)
-    except DltException as error:
+    except (DltException, PlatformLoadError) as error:
         return PlatformLoad(
             api.platform,
             len(api.account_ids),

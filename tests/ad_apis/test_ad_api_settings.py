@@ -76,6 +76,6 @@ def test_a_missing_credential_names_both_places_to_set_it(
     with pytest.raises(run.PlatformLoadError) as raised:
         run.source(meta, None)
     assert str(raised.value) == (
-        "meta_ads is missing META_ADS_ACCESS_TOKEN (or sources.meta_ads.access_token in "
-        ".dlt/secrets.toml); see .env.example"
+        "missing META_ADS_ACCESS_TOKEN (or sources.meta_ads.access_token in "
+        "dlt_pipelines/.dlt/secrets.toml); see .env.example"
     )
