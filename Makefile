@@ -10,7 +10,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 # Byte-compile the environment once at install: with PYTHONDONTWRITEBYTECODE set (as on CI
 # machines) every process would otherwise recompile dlt and dbt from source, ~4 s per start.
-export UV_COMPILE_BYTECODE := 1
+export UV_COMPILE_BYTECODE ?= 1
 # chDB takes its clock from TZ when it starts; everything in UTC.
 export TZ := UTC
 ifdef TARGET
@@ -28,13 +28,24 @@ endif
 RUN := $(UV) run --locked --quiet
 CLI := $(RUN) campaign-analytics
 
+# Options of the targets below (`make load FULL_REFRESH=1`, `make docs-serve DOCS_PORT=8081`).
+# make exports command-line variables to every recipe's environment, where dlt would read
+# FULL_REFRESH as its own (deprecated) setting and switch to dev mode: keep them to make.
+FULL_REFRESH ?=
+RESTORE_STATE ?=
+DOCS_PORT ?= 8080
+unexport FULL_REFRESH RESTORE_STATE DOCS_PORT
+
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: setup
 setup: ## Install uv if missing and sync the locked environment (.venv)
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		{ echo "make setup: installing uv with pip"; python3 -m pip install --quiet uv; }
+	@[ -x "$${UV_PROJECT_ENVIRONMENT:-.venv}/bin/campaign-analytics" ] || \
+		echo "make setup: installing the locked Python environment into $${UV_PROJECT_ENVIRONMENT:-.venv} (first run: about a minute)"
 	@$(UV) sync --locked --quiet
 
 .PHONY: demo
@@ -45,8 +56,8 @@ seed: setup ## Generate the demo dataset into an empty source (no-op when it has
 	@$(CLI) seed-demo
 
 .PHONY: load
-load: setup ## Replicate PostgreSQL into ClickHouse raw with dlt (FULL_REFRESH=1 rebuilds)
-	@$(CLI) load $(if $(FULL_REFRESH),--full-refresh)
+load: setup ## Replicate PostgreSQL into ClickHouse raw with dlt (FULL_REFRESH=1 rebuilds, RESTORE_STATE=1 restores dlt's state from ClickHouse)
+	@$(CLI) load $(if $(FULL_REFRESH),--full-refresh) $(if $(RESTORE_STATE),--restore-state)
 
 .PHONY: transform
 transform: setup ## dbt build: staging, marts, tests
@@ -57,8 +68,8 @@ docs: setup ## dbt docs generate (catalog and lineage in dbt_project/target)
 	@$(CLI) dbt docs generate
 
 .PHONY: docs-serve
-docs-serve: setup ## Serve the dbt docs site (lineage) on http://localhost:8080
-	@$(CLI) dbt docs serve --port 8080
+docs-serve: setup ## Serve the dbt docs site (lineage) on http://localhost:8080 (DOCS_PORT=8081 for another port)
+	@$(CLI) dbt docs serve --port $(DOCS_PORT)
 
 .PHONY: kpis
 kpis: setup ## Print the KPI report from the marts

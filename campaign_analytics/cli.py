@@ -15,7 +15,7 @@ import chdb_engine
 import typer
 from rich.console import Console
 
-from campaign_analytics import postgres
+from campaign_analytics import dbt_preflight, postgres
 from campaign_analytics.errors import UserFacingError, one_line
 from campaign_analytics.settings import DBT_PROJECT_DIR, get_settings
 
@@ -38,7 +38,10 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (UserFacingError, chdb_engine.EngineLockedError) as error:
             err_console.print(f"[red]error:[/red] {one_line(error)}", highlight=False)
-            raise typer.Exit(1) from None
+            raise typer.Exit(getattr(error, "exit_code", 1)) from None
+        except KeyboardInterrupt:
+            err_console.print("[red]error:[/red] interrupted", highlight=False)
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -103,6 +106,14 @@ def load(
     warn_only: Annotated[
         bool, typer.Option("--warn-only", help="Report a reconciliation mismatch, exit 0.")
     ] = False,
+    restore_state: Annotated[
+        bool,
+        typer.Option(
+            "--restore-state",
+            help="Remove dlt's local pipeline directory first; dlt restores its state and "
+            "schemas from ClickHouse (the fix when they are corrupt).",
+        ),
+    ] = False,
     platforms: Annotated[
         bool,
         typer.Option(
@@ -126,6 +137,7 @@ def load(
         console=console,
         remove_deletes=reconcile,
         warn_only=warn_only,
+        restore_state=restore_state,
     )
 
 
@@ -149,7 +161,10 @@ def reconcile_command(
 @reports_errors
 def dbt(ctx: typer.Context) -> None:
     """Run dbt in dbt_project/ with the settings' environment: `campaign-analytics dbt build`."""
-    env = os.environ | get_settings().dbt_env()
+    settings = get_settings()
+    settings.ensure_data_dir()
+    dbt_preflight.check(settings, ctx.args)
+    env = os.environ | settings.dbt_env()
     dbt_exe = Path(sys.executable).with_name("dbt")
     result = subprocess.run([dbt_exe, *ctx.args], cwd=DBT_PROJECT_DIR, env=env, check=False)
     raise typer.Exit(result.returncode)
@@ -183,7 +198,9 @@ def kpis(
             raise typer.BadParameter(message, param_hint=option) from None
 
     filters = Filters(day("--start", start), day("--end", end), tuple(platform or ()))
-    print_report(get_settings(), console, filters, top)
+    settings = get_settings()
+    settings.ensure_data_dir()
+    print_report(settings, console, filters, top)
 
 
 if __name__ == "__main__":

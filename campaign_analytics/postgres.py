@@ -148,6 +148,7 @@ def source_dsn(settings: Settings) -> str:
     """DSN of the source database, starting the embedded server when no DSN is configured."""
     if settings.postgres_dsn:
         return as_url(settings.postgres_dsn)
+    settings.ensure_data_dir()
     return ensure_embedded(settings.embedded_postgres_dir, settings.postgres_database)
 
 

@@ -18,6 +18,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 from rich.console import Console
 from rich.table import Table
 
+from campaign_analytics import published as published_builds
 from campaign_analytics import warehouse
 from campaign_analytics.errors import UserFacingError
 from campaign_analytics.settings import DBT_PROJECT_DIR, Settings
@@ -164,8 +165,6 @@ def sections(top: int = 10) -> list[Section]:
             measures=("impressions", "clicks"),
             kpis=("ctr",),
             order_by="advertiser_id",
-            # campaigns deleted in the source have no known advertiser
-            where="advertiser_id is not null",
             columns=(
                 Column("advertiser id", "advertiser_id", "id"),
                 Column("advertiser", "advertiser_name", "text"),
@@ -224,13 +223,13 @@ def sections(top: int = 10) -> list[Section]:
     ]
 
 
-def _check_platforms(db: Any, filters: Filters) -> None:
+def _check_platforms(db: Any, mart: str, filters: Filters) -> None:
     if not filters.platforms:
         return
     known = {
         str(name).lower(): str(name)
         for (name,) in db.query(
-            f"select distinct channel_name from {MART} where channel_name is not null"
+            f"select distinct channel_name from {mart} where channel_name is not null"
         ).result_rows
     }
     unknown = [p for p in filters.platforms if p.lower() not in known]
@@ -240,16 +239,21 @@ def _check_platforms(db: Any, filters: Filters) -> None:
         )
 
 
-def collect(db: Any, filters: Filters = Filters(), top: int = 10) -> list[Result]:
-    """Run every section's query on ``db`` (a clickhouse-connect client on the marts)."""
+@dataclass
+class Report:
+    """The report's tables, and the published dbt build they were read from."""
+
+    published: published_builds.Published
+    results: list[Result]
+
+
+def collect(db: Any, settings: Settings, filters: Filters = Filters(), top: int = 10) -> Report:
+    """Run every section's query on ``db`` (a clickhouse-connect client), on the marts of
+    the newest published dbt build."""
     if filters.start and filters.end and filters.start > filters.end:
         raise ReportError(f"--start {filters.start} is after --end {filters.end}")
-    exists = db.query(
-        "select count() from system.tables where database = currentDatabase() and name = %(t)s",
-        parameters={"t": MART},
-    ).result_rows[0][0]
-    if not exists:
-        raise ReportError(f"mart {MART} not found; run `make transform` (dbt build) first")
+    published = published_builds.current(db, settings)
+    mart = published.qualified(MART)
     functions = {
         name
         for (name,) in db.query(
@@ -263,20 +267,19 @@ def collect(db: Any, filters: Filters = Filters(), top: int = 10) -> list[Result
             f"KPI functions {', '.join(KPI_FUNCTION_PREFIX + m for m in missing)} not found; "
             "run `make transform` (dbt build registers them)"
         )
-    _check_platforms(db, filters)
+    _check_platforms(db, mart, filters)
     results = []
     for section in sections(top):
-        sql, parameters = section.sql(filters)
+        sql, parameters = section.sql(filters, source=mart)
         answer = db.query(sql, parameters=parameters)
         results.append(Result(section, tuple(answer.column_names), list(answer.result_rows)))
-    return results
+    return Report(published, results)
 
 
 def _format(value: Any, kind: str) -> str:
     if value is None:
-        # a NULL name belongs to an entity deleted in the source; a NULL ratio, to a zero
-        # denominator
-        return "(deleted)" if kind == "text" else "—"
+        # a NULL ratio has a zero denominator
+        return "—"
     if kind == "percent":
         return f"{value:.2%}"
     if kind == "money":
@@ -288,9 +291,15 @@ def _format(value: Any, kind: str) -> str:
     return str(value)
 
 
-def render(results: list[Result], filters: Filters, console: Console) -> None:
-    console.print(f"[bold]KPI report[/bold] ({filters.describe()}; from the dbt marts)")
-    for result in results:
+def render(report: Report, filters: Filters, console: Console) -> None:
+    build = report.published.build
+    console.print(
+        f"[bold]KPI report[/bold] ({filters.describe()}; from the dbt marts of {build.describe()})"
+    )
+    warning = report.published.warning()
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    for result in report.results:
         table = Table(title=result.section.title)
         for column in result.section.columns:
             table.add_column(column.name, justify="left" if column.kind == "text" else "right")
@@ -317,7 +326,7 @@ def print_report(
             "(dbt build) first"
         ) from error
     try:
-        results = collect(db, filters, top)
+        report = collect(db, settings, filters, top)
     finally:
         db.close()
-    render(results, filters, console)
+    render(report, filters, console)

@@ -16,6 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import chdb_engine
+import psycopg
+
 from campaign_analytics.errors import UserFacingError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +90,9 @@ class Settings:
     postgres_dsn: str | None = field(repr=False)
     postgres_database: str
     chdb_path: Path
+    # seconds a command waits for another process to release the chDB directory (or the
+    # dlt pipeline's working directory) before it fails naming that process
+    lock_wait_seconds: float
     clickhouse: ClickHouseServer
     raw_database: str
     analytics_database: str
@@ -104,6 +110,20 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory, or fail in one line when it cannot be written."""
+        probe = self.data_dir / ".write-probe"
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            probe.touch()
+            probe.unlink()
+        except OSError as error:
+            raise SettingsError(
+                f"CA_DATA_DIR={self.data_dir} is not a writable directory "
+                f"({error.strerror or error}); set CA_DATA_DIR to a directory you can write"
+            ) from None
+        return self.data_dir
+
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt process; profiles.yml and sources read exactly these names."""
         env = {
@@ -112,6 +132,7 @@ class Settings:
             "CHDB_PATH": str(self.chdb_path),
             "CLICKHOUSE_DATABASE": self.analytics_database,
             "CLICKHOUSE_RAW_DATABASE": self.raw_database,
+            "CHDB_LOCK_WAIT_SECONDS": f"{self.lock_wait_seconds:g}",
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         }
         if self.target == "server":
@@ -145,6 +166,31 @@ def _identifier(env: dict[str, str], name: str, default: str) -> str:
             f"{name}=default: chDB's `default` database is not Atomic; pick another"
         )
     return value
+
+
+def _postgres_dsn(env: dict[str, str]) -> str | None:
+    dsn = env.get("POSTGRES_DSN") or None
+    if dsn is None:
+        return None
+    try:
+        psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        # the DSN may hold a password: name the variable, not its value
+        raise SettingsError(
+            "POSTGRES_DSN is not a PostgreSQL connection string; use "
+            "postgresql://<user>:<password>@<host>:5432/<database> (or unset it for the "
+            "embedded server)"
+        ) from None
+    return dsn
+
+
+def _lock_wait_seconds(env: dict[str, str]) -> float:
+    try:
+        return chdb_engine.parse_lock_wait_seconds(
+            env.get("CHDB_LOCK_WAIT_SECONDS", str(chdb_engine.DEFAULT_LOCK_WAIT_SECONDS))
+        )
+    except chdb_engine.LockWaitSettingError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _ad_platform_apis(env: dict[str, str]) -> tuple[AdPlatformApi, ...]:
@@ -182,7 +228,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             f"CA_TARGET={target!r} is not a target; use one of {', '.join(TARGETS)}"
         )
     data_dir = Path(env.get("CA_DATA_DIR", REPO_ROOT / ".data")).expanduser().resolve()
-    dsn = env.get("POSTGRES_DSN") or None
+    dsn = _postgres_dsn(env)
     if target == "server" and dsn is None:
         raise SettingsError(
             "CA_TARGET=server needs POSTGRES_DSN (e.g. postgresql://user:pass@localhost:5432/ads); "
@@ -201,6 +247,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         postgres_dsn=dsn,
         postgres_database=_identifier(env, "POSTGRES_DATABASE", "ads"),
         chdb_path=Path(env.get("CHDB_PATH", data_dir / "chdb")).expanduser().resolve(),
+        lock_wait_seconds=_lock_wait_seconds(env),
         clickhouse=ClickHouseServer(
             host=env.get("CLICKHOUSE_HOST", "localhost"),
             port=_int(env, "CLICKHOUSE_PORT", 9000),

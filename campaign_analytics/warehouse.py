@@ -21,7 +21,7 @@ def client(settings: Settings, database: str | None = None) -> Any:
     if settings.target == "embedded":
         chdb_engine.use_utc()
         try:
-            path = chdb_engine.wait_until_free(settings.chdb_path)
+            path = chdb_engine.wait_until_free(settings.chdb_path, settings.lock_wait_seconds)
         except chdb_engine.EngineLockedError as error:
             raise WarehouseUnavailableError(str(error)) from error
         if not settings.chdb_path.exists():

@@ -26,9 +26,11 @@ def ad_platform(
 ) -> Iterable[DltResource]:
     """Every source table, extracted incrementally on ``cursor_column``, keyed on ``id``.
 
-    Entities are merged on ``id``; soft-deleted rows (``deleted_at`` set) carry dlt's
-    ``hard_delete`` hint, so the merge removes them. Events are appended to ReplacingMergeTree
-    tables that keep the newest version of each ``id``.
+    Entities are merged on ``id``; soft-deleted rows (``deleted_at`` set) are kept, so the
+    history of an archived campaign keeps its name and advertiser (staging flags them
+    ``is_deleted``). Only rows physically removed from PostgreSQL leave raw, through the
+    reconciliation's primary-key check. Events are appended to ReplacingMergeTree tables that
+    keep the newest version of each ``id``.
 
     Each run reads rows up to the commit horizon (see commit_horizon.py), so a row whose
     transaction commits late is read by the next run instead of being skipped.
@@ -54,10 +56,7 @@ def ad_platform(
             incremental=dlt.sources.incremental(cursor_column, row_order="asc", range_start="open"),
         )
         if name in dimension_tables:
-            resource.apply_hints(
-                write_disposition="merge",
-                columns={"deleted_at": {"hard_delete": True}},
-            )
+            resource.apply_hints(write_disposition="merge")
         else:
             # Events are many and rarely change: append into a ReplacingMergeTree keyed on id,
             # newest updated_at wins, read with FINAL in staging. dlt's merge would instead

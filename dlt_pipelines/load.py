@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from campaign_analytics.settings import DLT_PROJECT_DIR, Settings
 
@@ -14,6 +15,7 @@ os.environ.setdefault("DLT_PROJECT_DIR", str(DLT_PROJECT_DIR))
 
 import dlt
 from dlt.common.destination import Destination
+from dlt.pipeline.configuration import PipelineConfiguration
 
 from dlt_pipelines.ad_platform import ad_platform
 
@@ -47,6 +49,7 @@ def destination(settings: Settings) -> Destination:
         credentials = ChdbCredentials()
         credentials.path = str(settings.chdb_path)
         credentials.database = settings.raw_database
+        credentials.lock_wait_seconds = settings.lock_wait_seconds
         return chdb(credentials=credentials)
     server = settings.clickhouse
     return dlt.destinations.clickhouse(
@@ -62,7 +65,27 @@ def destination(settings: Settings) -> Destination:
     )
 
 
+def _drop_stray_pipeline_settings() -> None:
+    """Forget environment variables that dlt would read as this pipeline's settings.
+
+    dlt resolves every field of its pipeline configuration from a bare variable of the same
+    name, so ``FULL_REFRESH=1`` (which ``make load FULL_REFRESH=1`` exports to the recipe)
+    switches on the deprecated ``full_refresh``, i.e. dev mode: a new dataset with a
+    timestamp suffix instead of a rebuild of the raw tables. Those names are too generic to
+    be meant for dlt; the pipeline's settings come from this module only (sectioned variables
+    such as ``NORMALIZE__WORKERS`` still work).
+    """
+    for name in PipelineConfiguration.__dataclass_fields__:
+        os.environ.pop(name.upper(), None)
+
+
+def working_dir(settings: Settings) -> Path:
+    """dlt's local state of the pipeline: load packages, state.json, schemas."""
+    return settings.dlt_pipelines_dir / PIPELINE_NAME
+
+
 def pipeline(settings: Settings) -> dlt.Pipeline:
+    _drop_stray_pipeline_settings()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(settings.dlt_pipelines_dir),
@@ -107,13 +130,44 @@ def step_seconds(p: dlt.Pipeline) -> dict[str, float]:
     }
 
 
-def run(settings: Settings, *, full_refresh: bool = False, dsn: str) -> dlt.Pipeline:
-    """Extract, normalize and load every source table; returns the pipeline for its trace.
+@dataclass
+class LoadRun:
+    """A pipeline after a run, and the packages an interrupted run had left to finish."""
 
-    A load package left behind by an interrupted run is finished first (dlt does that on
-    ``run``), so nothing is loaded twice.
+    pipeline: dlt.Pipeline
+    completed_pending: list[str] = field(default_factory=list)  # load ids
+    pending_tables: list[str] = field(default_factory=list)
+
+
+def _package_tables(p: dlt.Pipeline, load_ids: list[str]) -> list[str]:
+    tables = set()
+    for load_id in load_ids:
+        for jobs in p.get_load_package_info(load_id).jobs.values():
+            tables.update(job.job_file_info.table_name for job in jobs)
+    return sorted(t for t in tables if not t.startswith("_dlt"))
+
+
+def run(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    dsn: str,
+    p: dlt.Pipeline | None = None,
+) -> LoadRun:
+    """Finish what an interrupted run left, then extract, normalize and load every table.
+
+    dlt's ``run`` with a pending package (extracted or normalized, not loaded) loads only that
+    package and returns without extracting, so a rerun after a crash would otherwise report
+    nothing new and leave the source's newer rows for the run after. Packages are keyed by
+    load id and events by id, so nothing is loaded twice.
     """
-    p = pipeline(settings)
-    source = ad_platform(credentials=dsn)
-    p.run(source, refresh="drop_sources" if full_refresh else None)
-    return p
+    p = p or pipeline(settings)
+    result = LoadRun(p)
+    if p.has_pending_data:
+        pending = [*p.list_extracted_load_packages(), *p.list_normalized_load_packages()]
+        # read before loading: a loaded package keeps no job files (delete_completed_jobs)
+        result.pending_tables = _package_tables(p, pending)
+        p.run()
+        result.completed_pending = pending
+    p.run(ad_platform(credentials=dsn), refresh="drop_sources" if full_refresh else None)
+    return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -13,6 +12,7 @@ import psycopg
 from seed_generator import entities, events, schedule, storage
 from seed_generator.errors import SeedUsageError
 from seed_generator.validation import (
+    MAX_ENTITIES,
     check_count,
     check_days,
     check_rate,
@@ -47,9 +47,9 @@ def generate_batch(
     ``trusted`` enables the FK-trigger bypass of :func:`storage.trusted_references`.
     """
     for name, value in (("advertisers", advertisers), ("campaigns", campaigns)):
-        check_count(name, value)
+        check_count(name, value, MAX_ENTITIES)
     check_count("impressions", impressions)
-    check_count("audiences", audiences)
+    check_count("audiences", audiences, MAX_ENTITIES)
     check_rate("ctr", ctr)
     check_rate("cvr", cvr)
     check_days(days)
@@ -182,26 +182,35 @@ def _deliver(
     impressions: int,
     chunk_rows: int,
 ) -> dict[str, int]:
-    """Simulate and COPY chunk by chunk; the next chunk is simulated while this one loads."""
+    """Simulate and COPY chunk by chunk; the next chunk is simulated while this one loads.
+
+    Ids are reserved a chunk at a time, just before the chunk is simulated (served_times
+    yields full chunks of ``chunk_rows`` and one remainder), so a command that fails part way
+    leaves a gap of at most two chunks in the sequence, whatever ``impressions`` is.
+    """
     assert plan.funnel is not None and plan.lines is not None
     funnel, lines = plan.funnel, plan.lines
     horizon = schedule.midnight_us(plan.today)
-    first_id = storage.reserve_ids(conn, "impressions", impressions)
+    times = schedule.served_times(rng, plan.weights, plan.day0, impressions, chunk_rows)
+    sizes = iter([chunk_rows] * (impressions // chunk_rows) + [impressions % chunk_rows])
 
-    def chunks() -> Iterator[tuple[events.Events, int, bytes]]:
-        next_id = first_id
-        times = schedule.served_times(rng, plan.weights, plan.day0, impressions, chunk_rows)
-        for line, served_at in times:
-            block = events.simulate(rng, funnel, line, served_at, horizon)
-            yield block, next_id, events.encode_impressions(lines, block, next_id)
-            next_id += len(line)
+    def produce(first_id: int) -> tuple[events.Events, int, bytes] | None:
+        item = next(times, None)  # one call at a time: the pool has one worker
+        if item is None:
+            return None
+        line, served_at = item
+        block = events.simulate(rng, funnel, line, served_at, horizon)
+        return block, first_id, events.encode_impressions(lines, block, first_id)
+
+    def reserve_next() -> int:
+        # on this thread, between two uses of the connection; 0 once every id is reserved
+        return storage.reserve_ids(conn, "impressions", next(sizes, 0))
 
     counts = {"impressions": 0, "clicks": 0, "conversions": 0}
-    produced = chunks()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-chunks") as pool:
-        pending = pool.submit(next, produced, None)
+        pending = pool.submit(produce, reserve_next())
         while (item := pending.result()) is not None:
-            pending = pool.submit(next, produced, None)
+            pending = pool.submit(produce, reserve_next())
             block, first, data = item
             n = len(block.line)
             storage.copy_encoded(conn, "impressions", storage.IMPRESSION_COLUMNS, data, n)

@@ -70,10 +70,15 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-Seed = Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same rows.")]
+Seed = Annotated[
+    int | None,
+    typer.Option(help="Random seed; the same seed gives the same rows.", show_default="random"),
+]
 Today = Annotated[
     str | None,
-    typer.Option(help="Reference date YYYY-MM-DD for flights and 'now' [default: today, UTC]."),
+    typer.Option(
+        help="Reference date YYYY-MM-DD for flights and 'now'.", show_default="today, UTC"
+    ),
 ]
 
 
@@ -324,7 +329,8 @@ def reset_command(
 def stream_command(
     rate: Annotated[float, typer.Option(help="Events per second to insert.")] = 50.0,
     duration: Annotated[
-        float | None, typer.Option(help="Stop after this many seconds [default: Ctrl-C].")
+        float | None,
+        typer.Option(help="Stop after this many seconds.", show_default="until Ctrl-C"),
     ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between insert batches.")] = 2.0,
     ctr: Annotated[float, typer.Option(help="Average click-through rate (0..1).")] = 0.02,

@@ -12,6 +12,7 @@ from psycopg import sql
 from seed_generator import entities, events, pgbinary, schedule, storage
 from seed_generator.errors import SeedUsageError
 from seed_generator.validation import (
+    MAX_ENTITIES,
     check_count,
     check_days,
     check_rate,
@@ -33,7 +34,7 @@ def horizon_us(today: dt.date | None) -> int:
 
 def add_advertisers(conn: psycopg.Connection, *, count: int, seed: int | None = None) -> list[int]:
     """Insert ``count`` advertisers; returns their ids."""
-    check_count("count", count)
+    check_count("count", count, MAX_ENTITIES)
     seed = resolve_seed(seed)
     rng = np.random.default_rng(seed)
     with conn.transaction():
@@ -56,7 +57,7 @@ def add_campaigns(
 
     Flights start within the ``days`` before ``today`` (or, for planned ones, after it).
     """
-    check_count("count", count)
+    check_count("count", count, MAX_ENTITIES)
     check_days(days)
     today = resolve_today(today)
     seed = resolve_seed(seed)

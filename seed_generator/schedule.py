@@ -55,8 +55,9 @@ def served_times(
     """Yield (line index, served_at in µs) for ``total`` impressions, time-ordered, in chunks.
 
     The counts per day, hour and line follow ``weights`` (a multinomial draw, split day by
-    day and hour by hour), so memory holds at most one chunk plus one hour of impressions
-    whatever ``total`` is, and ids assigned in yield order grow with served_at.
+    day and hour by hour, and an hour busier than a chunk into equal slices), so memory holds
+    about two chunks whatever ``total`` is, and ids assigned in yield order grow with
+    served_at. Every chunk has ``chunk_rows`` rows but the last.
     """
     if total == 0:
         return
@@ -72,11 +73,13 @@ def served_times(
         p_line = weights[:, offset] / per_day[offset]
         start = int(day0 + offset) * DAY_US
         hour_counts = rng.multinomial(day_counts[offset], diurnal)
-        for hour in np.flatnonzero(hour_counts):
-            n = int(hour_counts[hour])
+        for hour, slice_start, slice_us, n in _slices(rng, hour_counts, chunk_rows):
             pending_lines.append(rng.choice(len(p_line), size=n, p=p_line))
             pending_times.append(
-                start + int(hour) * HOUR_US + np.sort(rng.integers(0, HOUR_US, size=n))
+                start
+                + int(hour) * HOUR_US
+                + slice_start
+                + np.sort(rng.integers(0, slice_us, size=n))
             )
             pending += n
             if pending >= chunk_rows:
@@ -89,6 +92,28 @@ def served_times(
                 pending -= cut
     if pending:
         yield np.concatenate(pending_lines), np.concatenate(pending_times)
+
+
+def _slices(
+    rng: np.random.Generator, hour_counts: np.ndarray, chunk_rows: int
+) -> Iterator[tuple[int, int, int, int]]:
+    """(hour, slice start µs, slice length µs, impressions) covering each busy hour.
+
+    An hour with at most ``chunk_rows`` impressions is one slice (the draws are the same as
+    without slicing); a busier one is cut into equal slices, its impressions spread over them
+    by a multinomial draw, so no array grows with the hour's count.
+    """
+    for hour in np.flatnonzero(hour_counts):
+        n = int(hour_counts[hour])
+        if n <= chunk_rows:
+            yield int(hour), 0, HOUR_US, n
+            continue
+        slices = -(-n // chunk_rows)
+        width = HOUR_US // slices
+        for i, count in enumerate(rng.multinomial(n, np.full(slices, 1 / slices))):
+            if count:
+                last = i == slices - 1
+                yield int(hour), i * width, HOUR_US - i * width if last else width, int(count)
 
 
 def uniform_times(

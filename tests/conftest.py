@@ -23,8 +23,25 @@ os.environ["TZ"] = "UTC"
 
 from campaign_analytics import postgres
 from campaign_analytics.settings import REPO_ROOT, Settings, load_settings
+from seed_generator.migrations import apply_migrations
+from tests.pipeline import FIXED_ENTITIES
 
-TEST_DATA_DIR = REPO_ROOT / ".data" / "test"
+# where the suite's own embedded PostgreSQL lives (when POSTGRES_DSN names no server)
+TEST_DATA_DIR = Path(os.environ.get("CA_TEST_DATA_DIR", REPO_ROOT / ".data" / "test"))
+_STARTED_HERE = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Note whether the test PostgreSQL was already running (in the process that owns the run:
+    xdist's controller, or the only process), so the end of the run stops only what it started.
+    """
+    if not hasattr(config, "workerinput") and not os.environ.get("POSTGRES_DSN"):
+        config.stash[_STARTED_HERE] = postgres._running_port(TEST_DATA_DIR / "postgres") is None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_STARTED_HERE, False):
+        postgres.stop_embedded(TEST_DATA_DIR / "postgres")
 
 
 def _admin_dsn() -> str:
@@ -82,3 +99,23 @@ def settings(make_database, session_dir: Path) -> Settings:
         "CLICKHOUSE_DATABASE": f"analytics_{suffix}",
     }
     return load_settings(env)
+
+
+@pytest.fixture
+def isolated(make_database, tmp_path: Path) -> Settings:
+    """Settings with a chDB directory of their own, for CLI and make subprocesses.
+
+    The source has the schema and FIXED_ENTITIES (tests add events with ``add_events``).
+    """
+    settings = load_settings(
+        {
+            "CA_DATA_DIR": str(tmp_path),
+            "POSTGRES_DSN": make_database(),
+            "CHDB_PATH": str(tmp_path / "chdb"),
+        }
+    )
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        apply_migrations(conn)
+        conn.execute(FIXED_ENTITIES)
+    return settings

@@ -391,6 +391,8 @@ def test_loader_user_owns_exactly_the_two_databases() -> None:
     databases = [assigned[name] for name in LOADER_DATABASES]
     assert databases == ["raw", "analytics"], "users.d and initdb.d name raw and analytics"
     expected = [f"GRANT ALL ON {database}.*" for database in databases]
+    # dbt publishes each successful build as analytics__build_<id> (macros/publish_build.sql)
+    expected.append(f"GRANT ALL ON {databases[1]}__build_*.*")
     # The server-wide privileges: temporary tables (dbt unit tests) and SQL functions (the
     # KPI functions dbt registers) belong to no database.
     expected.append("GRANT CREATE TEMPORARY TABLE ON *.*")
@@ -407,7 +409,11 @@ def test_reporting_user_is_read_only_on_analytics() -> None:
     readers = [name for name in users if name not in {"default", _loader_user()}]
     assert readers == ["ca_reporter"]
     reporter = users["ca_reporter"]
-    assert _grants(reporter) == [f"GRANT SELECT ON {assigned['CLICKHOUSE_DATABASE']}.*"]
+    analytics = assigned["CLICKHOUSE_DATABASE"]
+    assert _grants(reporter) == [
+        f"GRANT SELECT ON {analytics}.*",
+        f"GRANT SELECT ON {analytics}__build_*.*",
+    ]
     profile_name = reporter.findtext("profile")
     profiles = [
         profile

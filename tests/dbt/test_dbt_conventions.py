@@ -197,3 +197,102 @@ def test_kpi_macros_are_documented(manifest: dict[str, Any]) -> None:
     macros = {m["name"]: m for m in manifest["macros"].values() if m["package_name"] == PACKAGE}
     undocumented = [k for k in kpis if not macros.get(k, {}).get("description", "").strip()]
     assert not undocumented
+
+
+def test_the_attribution_window_default_is_pinned_by_a_unit_test(manifest: dict) -> None:
+    """The documented default, 30 days, is what the boundary unit test runs with.
+
+    The unit test takes the project's own var (no override), so a default of 29 fails it in
+    every default `dbt build` (make transform, make demo, tests/test_pipeline_e2e.py); here
+    the fixture's boundary is checked against dbt_project.yml and the docs.
+    """
+    import datetime as dt
+
+    import yaml
+
+    from campaign_analytics.settings import DBT_PROJECT_DIR
+
+    window = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "attribution_window_days"
+    ]
+    assert window == 30, "README and dbt_project/README.md document a 30-day default"
+    test = manifest["unit_tests"][
+        "unit_test.campaign_analytics.int_conversions_attributed.test_attribution_window_boundary"
+    ]
+    assert not (test.get("overrides") or {}).get("vars"), "must run with the project's vars"
+    clicks = {r["click_id"]: r["clicked_at"] for r in test["given"][1]["rows"]}
+    attributed = {r["conversion_id"]: r["is_attributed"] for r in test["expect"]["rows"]}
+    gaps = set()
+    for row in test["given"][2]["rows"]:
+        clicked = dt.datetime.fromisoformat(clicks[row["click_id"]])
+        gap = dt.datetime.fromisoformat(row["converted_at"]) - clicked
+        assert attributed[row["conversion_id"]] == (gap <= dt.timedelta(days=window))
+        gaps.add(gap)
+    assert dt.timedelta(days=window) in gaps, "the boundary itself"
+    assert dt.timedelta(days=window, microseconds=1) in gaps, "a microsecond past it"
+
+
+def _env_example() -> dict[str, str]:
+    from campaign_analytics.settings import REPO_ROOT
+
+    pairs = (
+        line.split("=", 1)
+        for line in (REPO_ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#") and "=" in line
+    )
+    return dict(pairs)
+
+
+def _render_profile(target: str, env: dict[str, str]) -> Any:
+    """profiles.yml's ``target`` rendered and validated exactly as dbt does, no connection."""
+    import argparse
+    import os
+
+    from dbt.config.profile import Profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    from campaign_analytics.settings import DBT_PROJECT_DIR
+
+    set_invocation_context(os.environ | env)
+    set_from_args(argparse.Namespace(PROFILES_DIR=str(DBT_PROJECT_DIR)), {})
+    return Profile.render(ProfileRenderer({}), PACKAGE, None, target, None).credentials
+
+
+@pytest.mark.parametrize("secure", ["false", "true", "False", "1"])
+def test_the_server_target_renders_from_the_settings_environment(secure: str) -> None:
+    settings = load_settings(
+        {
+            "CA_TARGET": "server",
+            "POSTGRES_DSN": "postgresql://ads_owner@127.0.0.1:5432/ads",
+            "CLICKHOUSE_HOST": "clickhouse.internal",
+            "CLICKHOUSE_HTTP_PORT": "8443",
+            "CLICKHOUSE_USER": "ca_loader",
+            "CLICKHOUSE_PASSWORD": "s3cret",
+            "CLICKHOUSE_SECURE": secure,
+        }
+    )
+    credentials = _render_profile("server", settings.dbt_env())
+    assert type(credentials).__name__ == "ClickHouseCredentials"
+    assert (credentials.host, credentials.port, credentials.user) == (
+        "clickhouse.internal",
+        8443,
+        "ca_loader",
+    )
+    assert credentials.secure is (secure.lower() in {"true", "1"})
+    assert credentials.schema == settings.analytics_database
+
+
+def test_every_target_renders_with_env_example_values() -> None:
+    """What the GitHub Actions services job exports: .env.example as it is."""
+    import yaml
+
+    from campaign_analytics.settings import DBT_PROJECT_DIR
+
+    targets = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())[PACKAGE]["outputs"]
+    assert set(targets) == {"embedded", "server"}
+    for target in targets:
+        credentials = _render_profile(target, _env_example())
+        assert credentials.schema == "analytics", target
+    assert _render_profile("server", _env_example()).secure is False

@@ -7,9 +7,12 @@ and snapshot again. Counts must match exactly, money to the cent (sums exactly),
 1e-9. The attribution window is narrowed to a few days so that it actually excludes some
 conversions, and pacing is measured on a fixed day so the data is reproducible.
 
-The PostgreSQL side follows docs of the marts, not their SQL: a deleted campaign (or
-advertiser, channel) stays in the marts with its id while events still reference it; clicks
-count on their impression's day, conversions on their own day.
+The PostgreSQL side follows docs of the marts, not their SQL: a soft-deleted campaign (or
+advertiser, channel) stays in the marts with its name and parent, flagged is_deleted, and its
+events keep counting; clicks count on their impression's day, conversions on their own day.
+
+The KPI report reads the published build (dbt_project/macros/publish_build.sql): after a
+build whose tests fail it keeps showing the last good build, and warns.
 """
 
 from __future__ import annotations
@@ -48,9 +51,6 @@ EXACT, CENT, RATIO = "=", "$", "~"
 # PostgreSQL: the events as the marts count them. Clicks on their impression's day,
 # conversions on their own day and only inside the attribution window.
 PG_EVENTS = """
-live_campaigns as (select * from campaigns where deleted_at is null),
-live_advertisers as (select * from advertisers where deleted_at is null),
-live_channels as (select * from channels where deleted_at is null),
 events as (
     select (i.served_at at time zone 'UTC')::date as day, i.campaign_id, i.channel_id,
            1 as impressions, 0 as clicks, 0 as conversions, i.cost as spend,
@@ -74,19 +74,9 @@ daily as (
            sum(conversions) as conversions, sum(spend) as spend, sum(revenue) as revenue
     from events group by day, campaign_id, channel_id
 ),
-campaign_ids as (
-    select id as campaign_id from live_campaigns
-    union select campaign_id from impressions
-),
-advertiser_ids as (
-    select id as advertiser_id from live_advertisers
-    union select advertiser_id from live_campaigns
-),
-channel_ids as (
-    select id as channel_id from live_channels
-    union select channel_id from impressions
-    union select channel_id from campaign_channels where deleted_at is null
-)
+campaign_ids as (select id as campaign_id from campaigns),
+advertiser_ids as (select id as advertiser_id from advertisers),
+channel_ids as (select id as channel_id from channels)
 """
 
 
@@ -122,13 +112,13 @@ KPIS = [
         ),
         "campaign_id",
         f"""
-        select ids.campaign_id, c.name, c.id is null,
+        select ids.campaign_id, c.name, c.deleted_at is not null,
                coalesce(sum(d.impressions), 0), coalesce(sum(d.clicks), 0),
                {ratio("coalesce(sum(d.clicks), 0)", "coalesce(sum(d.impressions), 0)")}
         from campaign_ids ids
-        left join live_campaigns c on c.id = ids.campaign_id
+        join campaigns c on c.id = ids.campaign_id
         left join daily d on d.campaign_id = ids.campaign_id
-        group by ids.campaign_id, c.name, c.id order by ids.campaign_id
+        group by ids.campaign_id, c.name, c.deleted_at order by ids.campaign_id
         """,
     ),
     Kpi(
@@ -152,14 +142,14 @@ KPIS = [
         ),
         "advertiser_id",
         f"""
-        select ids.advertiser_id, a.name, a.id is null,
+        select ids.advertiser_id, a.name, a.deleted_at is not null,
                coalesce(sum(d.impressions), 0), coalesce(sum(d.clicks), 0),
                {ratio("coalesce(sum(d.clicks), 0)", "coalesce(sum(d.impressions), 0)")}
         from advertiser_ids ids
-        left join live_advertisers a on a.id = ids.advertiser_id
-        left join live_campaigns c on c.advertiser_id = ids.advertiser_id
+        join advertisers a on a.id = ids.advertiser_id
+        left join campaigns c on c.advertiser_id = ids.advertiser_id
         left join daily d on d.campaign_id = c.id
-        group by ids.advertiser_id, a.name, a.id order by ids.advertiser_id
+        group by ids.advertiser_id, a.name, a.deleted_at order by ids.advertiser_id
         """,
     ),
     Kpi(
@@ -198,7 +188,7 @@ KPIS = [
                    coalesce(sum(d.revenue), 0),
                    {ratio("coalesce(sum(d.conversions), 0)", "coalesce(sum(d.clicks), 0)")}
             from channel_ids ids
-            left join live_channels ch on ch.id = ids.channel_id
+            join channels ch on ch.id = ids.channel_id
             left join daily d on d.channel_id = ids.channel_id
             group by ids.channel_id, ch.name
         ) t order by channel_id
@@ -234,9 +224,9 @@ KPIS = [
                {ratio("d.spend", "d.clicks")}, {ratio("d.spend * 1000", "d.impressions")},
                {ratio("d.spend", "d.conversions")}, {ratio("d.revenue", "d.spend")}
         from daily d
-        left join live_campaigns c on c.id = d.campaign_id
-        left join live_advertisers a on a.id = c.advertiser_id
-        left join live_channels ch on ch.id = d.channel_id
+        join campaigns c on c.id = d.campaign_id
+        join advertisers a on a.id = c.advertiser_id
+        join channels ch on ch.id = d.channel_id
         order by d.day, d.campaign_id, d.channel_id
         """,
     ),
@@ -273,8 +263,9 @@ KPIS = [
                    (select coalesce(sum(d.spend), 0) from daily d
                     where d.campaign_id = c.id and d.day between c.start_date and %(as_of)s)
                        as spend
-            from live_campaigns c
-            where c.status = 'active' and c.start_date <= %(as_of)s and %(as_of)s <= c.end_date
+            from campaigns c
+            where c.status = 'active' and c.deleted_at is null
+              and c.start_date <= %(as_of)s and %(as_of)s <= c.end_date
         ), paced as (
             select *, case when total_budget = 0 then null else
                 (spend / total_budget)::float8 / (elapsed_days::float8 / flight_days) end
@@ -351,6 +342,11 @@ class Snapshot:
     report_marts: dict[str, list[dict[str, Any]]]
     # the report's platform table for one platform and week, and the same on PostgreSQL
     report_filtered: tuple[list[dict[str, Any]], list[tuple]]
+    # the build the report read, and its warning (None when the last build was published)
+    report_build: str
+    report_warning: str | None
+    # (impressions, clicks) summed at each grain, per advertiser from two marts, and in PG
+    grain_totals: dict[str, Any]
 
 
 def module_settings(make_database: Callable[[], str], session_dir: Path) -> Settings:
@@ -381,8 +377,7 @@ def busiest_platform(settings: Settings) -> tuple[str, dt.date]:
     name, last_day = postgres_rows(
         settings,
         "select ch.name, max((i.served_at at time zone 'UTC')::date) from impressions i "
-        "join channels ch on ch.id = i.channel_id where ch.deleted_at is null "
-        "group by ch.name order by count(*) desc limit 1",
+        "join channels ch on ch.id = i.channel_id group by ch.name order by count(*) desc limit 1",
     )[0]
     return name, last_day
 
@@ -395,7 +390,7 @@ def platform_spend_on_postgres(settings: Settings, filters: report.Filters) -> l
         f"""with {PG_EVENTS}
         select d.channel_id, sum(d.spend), sum(d.revenue),
                {ratio("sum(d.revenue)", "sum(d.spend)")}, {ratio("sum(d.spend)", "sum(d.clicks)")}
-        from daily d join live_channels ch on ch.id = d.channel_id
+        from daily d join channels ch on ch.id = d.channel_id
         where lower(ch.name) = lower(%(platform)s) and d.day between %(start)s and %(end)s
         group by d.channel_id order by d.channel_id
         """,
@@ -420,10 +415,39 @@ def snapshot(settings: Settings) -> Snapshot:
     filters = report.Filters(last_day - dt.timedelta(days=6), last_day, (platform.upper(),))
     db = warehouse.client(settings)
     try:
-        everything = {r.section.title: r.records() for r in report.collect(db)}
-        filtered = {r.section.title: r.records() for r in report.collect(db, filters)}
+        whole = report.collect(db, settings)
+        everything = {r.section.title: r.records() for r in whole.results}
+        filtered = {
+            r.section.title: r.records() for r in report.collect(db, settings, filters).results
+        }
     finally:
         db.close()
+    total = "select sum(impressions), sum(clicks) from {db}.{mart}"
+    per_advertiser = (
+        "select advertiser_id, sum(impressions), sum(clicks) from {db}.{mart} "
+        "group by advertiser_id order by advertiser_id"
+    )
+    grain_totals = {
+        grain: clickhouse_rows(settings, total.format(db=db_name, mart=mart))[0]
+        for grain, mart in (
+            ("advertiser", "rpt_advertiser_ctr"),
+            ("campaign", "rpt_campaign_ctr"),
+            ("day", "rpt_daily_ctr"),
+            ("day x campaign x channel", "rpt_campaign_channel_daily_performance"),
+        )
+    } | {
+        "postgres": postgres_rows(
+            settings,
+            "select (select count(*) from impressions), "
+            "(select count(*) from clicks k join impressions i on i.id = k.impression_id)",
+        )[0],
+        "per advertiser from campaigns": clickhouse_rows(
+            settings, per_advertiser.format(db=db_name, mart="rpt_campaign_ctr")
+        ),
+        "per advertiser": clickhouse_rows(
+            settings, per_advertiser.format(db=db_name, mart="rpt_advertiser_ctr")
+        ),
+    }
     return Snapshot(
         marts=marts,
         postgres=expected,
@@ -434,6 +458,9 @@ def snapshot(settings: Settings) -> Snapshot:
             filtered["Spend and ROAS per platform"],
             platform_spend_on_postgres(settings, filters),
         ),
+        report_build=whole.published.build.invocation_id,
+        report_warning=whole.published.warning(),
+        grain_totals=grain_totals,
     )
 
 
@@ -459,7 +486,9 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
         )
         conn.commit()
     load(settings)
-    dbt(settings, "build", "--vars", DBT_VARS)
+    # unit tests run in test_pipeline_e2e's build, with the project's own vars: the
+    # attribution boundary test pins the default window, which DBT_VARS narrows here
+    dbt(settings, "build", "--exclude-resource-type", "unit_test", "--vars", DBT_VARS)
     snapshots = {"initial": snapshot(settings)}
 
     with psycopg.connect(settings.postgres_dsn) as conn:
@@ -478,7 +507,6 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
         )
         conn.commit()
     load(settings)
-    # the unit tests ran in the first build; they test SQL on fixtures, not the data
     dbt(settings, "build", "--exclude-resource-type", "unit_test", "--vars", DBT_VARS)
     snapshots["after_mutate"] = snapshot(settings)
 
@@ -501,6 +529,28 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
     dbt(settings, "build", "--exclude-resource-type", "unit_test", "--vars", DBT_VARS)
     snapshots["after_emptying_a_day"] = snapshot(settings)
 
+    # An impression stamped in 2999: its day is kept (Date32, not wrapped into 2101), fails
+    # the test that every day lies in dim_dates, and the build is not published, so the
+    # report keeps showing the last good build, and warns.
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        conn.execute(
+            "insert into impressions (campaign_id, channel_id, audience_id, user_id, served_at,"
+            " cost) select campaign_id, channel_id, audience_id, 1, '2999-06-01 12:00+00', 1.5"
+            " from impressions order by id limit 1"
+        )
+    load(settings)
+    with pytest.raises(AssertionError, match="within_dim_dates"):
+        dbt(settings, "build", "--exclude-resource-type", "unit_test", "--vars", DBT_VARS)
+    failed_build = {
+        "snapshot": snapshot(settings),
+        "working_days": clickhouse_rows(
+            settings,
+            f"select toString(performance_date), count() from "
+            f"{settings.analytics_database}.fct_ad_events where performance_date > '2100-01-01' "
+            "group by 1",
+        ),
+    }
+
     dbt(settings, "docs", "generate", "--vars", DBT_VARS)
     target = settings.data_dir / "dbt_target"
     # only the first-party source is loaded here; tests/ad_apis loads and checks the
@@ -512,6 +562,7 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
         "changes": changes,
         "emptied_day": first_day,
         "snapshots": snapshots,
+        "failed_build": failed_build,
         "manifest": json.loads((target / "manifest.json").read_text()),
         "catalog": json.loads((target / "catalog.json").read_text()),
     }
@@ -677,3 +728,49 @@ def test_docs_catalog_is_complete_and_every_column_documented(pipeline: dict[str
         if column not in catalog["nodes"][uid]["columns"]
     ]
     assert not stale, "documented columns the models do not have"
+    undocumented_sources = [
+        f"{source['name']}.{column}"
+        for uid, source in manifest["sources"].items()
+        for column in catalog["sources"][uid]["columns"]
+        if not source["columns"].get(column, {}).get("description")
+    ]
+    assert not undocumented_sources
+
+
+def test_the_docs_site_opens_on_the_project_overview(pipeline: dict[str, Any]) -> None:
+    overview = pipeline["manifest"]["docs"]["doc.campaign_analytics.__overview__"]
+    for must in ("macros/kpis.sql", "published", "lineage"):
+        assert must in overview["block_contents"]
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_every_grain_adds_up_to_the_same_totals(pipeline: dict[str, Any], phase: str) -> None:
+    """Advertiser = campaign = day = PostgreSQL, soft-deleted campaigns and advertisers included."""
+    totals = pipeline["snapshots"][phase].grain_totals
+    expected = tuple(int(v) for v in totals["postgres"])
+    for grain in ("advertiser", "campaign", "day", "day x campaign x channel"):
+        assert tuple(int(v) for v in totals[grain]) == expected, grain
+    with_events = [row for row in totals["per advertiser"] if row[1]]
+    assert with_events == totals["per advertiser from campaigns"]
+
+
+def test_soft_deleted_entities_keep_their_names_and_history(pipeline: dict[str, Any]) -> None:
+    snap = pipeline["snapshots"]["after_mutate"]
+    deleted_campaigns = [r for r in snap.marts["rpt_campaign_ctr"] if r[2]]
+    assert deleted_campaigns and all(r[1] for r in deleted_campaigns), "names kept"
+    assert any(r[3] for r in deleted_campaigns), "a deleted campaign with impressions"
+    deleted_advertisers = [r for r in snap.marts["rpt_advertiser_ctr"] if r[2]]
+    assert deleted_advertisers and any(r[3] for r in deleted_advertisers)
+
+
+def test_a_failed_build_is_not_published_and_the_report_says_so(pipeline: dict[str, Any]) -> None:
+    good, failed = pipeline["snapshots"]["after_emptying_a_day"], pipeline["failed_build"]
+    after = failed["snapshot"]
+    # the working tables moved on (fct_ad_events holds the new row, on its real day) ...
+    assert failed["working_days"] == [("2999-06-01", 1)]
+    # ... the report did not: same build, same numbers, and a warning naming the failure
+    assert after.report_build == good.report_build
+    assert after.report_marts == good.report_marts
+    assert good.report_warning is None
+    assert after.report_warning and "failed" in after.report_warning
+    assert "fct_ad_events_performance_date_within_dim_dates" in after.report_warning

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import tracemalloc
 from collections.abc import Iterator
 
+import numpy as np
 import psycopg
 import pytest
 
-from seed_generator import generate_batch
+from seed_generator import generate_batch, schedule
 from seed_generator.errors import SeedUsageError
 from seed_generator.migrations import apply_migrations
 
@@ -300,3 +302,22 @@ def test_batches_add_up(conn: psycopg.Connection, row_counts) -> None:
     totals = row_counts(conn)
     for table in ("advertisers", "campaigns", "impressions", "clicks", "audiences"):
         assert totals[table] == first[table] + second[table]
+
+
+def test_served_times_memory_stays_bounded_whatever_the_count() -> None:
+    """10^11 impressions in 30 days: each hour is ~140 M; chunks stay chunk-sized."""
+    rng = np.random.default_rng(1)
+    weights = np.ones((4, 30))
+    chunk_rows = 10_000
+    tracemalloc.start()
+    try:
+        times = schedule.served_times(rng, weights, 20_000, 100_000_000_000, chunk_rows)
+        chunks = [next(times) for _ in range(5)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [len(lines) for lines, _ in chunks] == [chunk_rows] * 5
+    served = np.concatenate([at for _, at in chunks])
+    assert (np.diff(served) >= 0).all(), "time-ordered across slices and chunks"
+    # a few chunks of int64 pairs (160 kB each), not an hour's 140 M rows (2 GB)
+    assert peak < 20 * 1024 * 1024, peak

@@ -257,3 +257,35 @@ def test_no_command_shows_the_help_and_no_error(cli) -> None:
     assert result.exit_code == 2
     assert "Usage" in result.stdout and "batch" in result.stdout
     assert "error" not in result.stderr
+
+
+def _next_ids(settings: Settings) -> dict[str, int]:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        return {
+            table: conn.execute(
+                "select pg_sequence_last_value(pg_get_serial_sequence(%s, 'id')::regclass)",
+                (table,),
+            ).fetchone()[0]
+            for table in ("advertisers", "campaigns", "impressions", "clicks", "conversions")
+        }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["batch", "--impressions", "100000000000"], "--impressions 100000000000 is above"),
+        (["batch", "--campaigns", "50000000"], "--campaigns 50000000 is above"),
+        (["impressions", "--campaign-id", "1", "--count", "100000000000"], "--count 100000000000"),
+    ],
+)
+def test_a_huge_count_is_refused_up_front_and_burns_no_ids(
+    cli, seeded, settings, counts, args, message
+) -> None:
+    before, ids_before = counts(), _next_ids(settings)
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr and "limit of" in result.stderr
+    assert counts() == before
+    assert _next_ids(settings) == ids_before

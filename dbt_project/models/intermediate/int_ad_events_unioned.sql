@@ -30,7 +30,7 @@ impression_events as (
         audience_id,
         user_id,
         served_at as event_at,
-        toDate(served_at) as performance_date,
+        toDate32(served_at) as performance_date,
         cost,
         toDecimal64(0, 2) as revenue,
         true as is_attributed,
@@ -53,7 +53,7 @@ click_events as (
         clicks.clicked_at as event_at,
         -- a click counts on its impression's day, so clicks never exceed impressions at any
         -- grain (a click can land after midnight)
-        toDate(impressions.served_at) as performance_date,
+        toDate32(impressions.served_at) as performance_date,
         clicks.cost as cost,
         toDecimal64(0, 2) as revenue,
         true as is_attributed,

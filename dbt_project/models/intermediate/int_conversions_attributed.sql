@@ -46,7 +46,7 @@ final as (
 
     select
         *,
-        toDate(converted_at) as conversion_date,
+        toDate32(converted_at) as conversion_date,
         {{ is_within_attribution_window('clicked_at', 'converted_at') }} as is_attributed
     from joined
 

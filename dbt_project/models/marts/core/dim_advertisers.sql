@@ -18,64 +18,31 @@ campaign_counts as (
 
     select
         advertiser_id,
-        count() as campaign_count
+        count() as campaign_count,
+        countIf(not is_deleted) as live_campaign_count
     from campaigns
     group by advertiser_id
 
 ),
 
-live_advertisers as (
+final as (
 
+    -- soft-deleted advertisers stay, flagged, with their name: their campaigns' history
+    -- keeps counting for them
     select
         advertisers.advertiser_id as advertiser_id,
         advertisers.advertiser_name as advertiser_name,
         advertisers.industry as industry,
         advertisers.country_code as country_code,
-        false as is_deleted,
+        -- an advertiser without campaigns has 0 of them, whatever join_use_nulls says
+        coalesce(campaign_counts.campaign_count, 0) as campaign_count,
+        coalesce(campaign_counts.live_campaign_count, 0) as live_campaign_count,
+        advertisers.is_deleted as is_deleted,
+        advertisers.deleted_at as deleted_at,
         advertisers.created_at as created_at,
         advertisers.updated_at as updated_at
     from advertisers
-
-),
-
-deleted_advertisers as (
-
-    -- deleted in the source (so removed from raw by dlt) but still owning live campaigns:
-    -- kept as members without attributes so every campaign finds its advertiser
-    select
-        campaign_counts.advertiser_id as advertiser_id,
-        null as advertiser_name,
-        null as industry,
-        null as country_code,
-        true as is_deleted,
-        null as created_at,
-        null as updated_at
-    from campaign_counts
-    where campaign_counts.advertiser_id not in (select advertisers.advertiser_id from advertisers)
-
-),
-
-unioned as (
-
-    select * from live_advertisers
-    union all
-    select * from deleted_advertisers
-
-),
-
-final as (
-
-    select
-        unioned.advertiser_id as advertiser_id,
-        unioned.advertiser_name as advertiser_name,
-        toLowCardinality(unioned.industry) as industry,
-        toLowCardinality(unioned.country_code) as country_code,
-        coalesce(campaign_counts.campaign_count, 0) as campaign_count,
-        unioned.is_deleted as is_deleted,
-        unioned.created_at as created_at,
-        unioned.updated_at as updated_at
-    from unioned
-    left join campaign_counts on unioned.advertiser_id = campaign_counts.advertiser_id
+    left join campaign_counts on advertisers.advertiser_id = campaign_counts.advertiser_id
 
 )
 

@@ -5,13 +5,14 @@ with
 days as (
 
     select
-        toDate('{{ var("date_dimension_start") }}') + number as date_day
+        -- Date32 like the facts' days: Date stops in 2149 and wraps past it
+        toDate32('{{ var("date_dimension_start") }}') + number as date_day
     from numbers(
         toUInt64(
             dateDiff(
                 'day',
-                toDate('{{ var("date_dimension_start") }}'),
-                toDate('{{ var("date_dimension_end") }}')
+                toDate32('{{ var("date_dimension_start") }}'),
+                toDate32('{{ var("date_dimension_end") }}')
             ) + 1
         )
     )
@@ -25,12 +26,13 @@ final as (
         toYear(date_day) as year_number,
         toQuarter(date_day) as quarter_of_year,
         concat(toString(toYear(date_day)), '-Q', toString(toQuarter(date_day))) as quarter_name,
-        toStartOfQuarter(date_day) as quarter_start_date,
+        -- built from parts: toStartOfQuarter/Month and toMonday return Date, which wraps
+        makeDate32(toYear(date_day), (toQuarter(date_day) - 1) * 3 + 1, 1) as quarter_start_date,
         toMonth(date_day) as month_of_year,
-        toLowCardinality(monthName(date_day)) as month_name,
-        toStartOfMonth(date_day) as month_start_date,
+        toLowCardinality(dateName('month', date_day)) as month_name,
+        makeDate32(toYear(date_day), toMonth(date_day), 1) as month_start_date,
         toISOWeek(date_day) as iso_week_of_year,
-        toMonday(date_day) as week_start_date,
+        date_day - (toDayOfWeek(date_day) - 1) as week_start_date,
         toDayOfMonth(date_day) as day_of_month,
         toDayOfWeek(date_day) as day_of_week,
         toLowCardinality(dateName('weekday', date_day)) as day_name,

@@ -139,7 +139,7 @@ final as (
         audience_id,
         user_id,
         event_at,
-        toDate(event_at) as event_date,
+        toDate32(event_at) as event_date,
         performance_date,
         cost,
         revenue,

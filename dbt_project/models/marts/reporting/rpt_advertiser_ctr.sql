@@ -31,15 +31,14 @@ campaign_totals as (
 
 advertiser_totals as (
 
-    -- campaigns deleted in the source have no known advertiser, so their events are not
-    -- in any advertiser's totals
+    -- deleted campaigns keep their advertiser (dim_campaigns keeps them), so an advertiser's
+    -- totals are the sum of all its campaigns' totals
     select
         campaigns.advertiser_id as advertiser_id,
         sum(campaign_totals.impressions) as impressions,
         sum(campaign_totals.clicks) as clicks
     from campaign_totals
     inner join campaigns on campaign_totals.campaign_id = campaigns.campaign_id
-    where campaigns.advertiser_id is not null
     group by campaigns.advertiser_id
 
 ),

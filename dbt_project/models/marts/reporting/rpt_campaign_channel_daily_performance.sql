@@ -44,8 +44,8 @@ daily_totals as (
 
 joined as (
 
-    -- dim_campaigns and dim_channels hold every id the facts use, deleted ones included,
-    -- so the inner joins drop nothing
+    -- the dims hold every entity the facts use, soft-deleted ones included (a relationships
+    -- test on each fact key proves it), so the inner joins drop nothing
     select
         daily_totals.date_day as date_day,
         daily_totals.campaign_id as campaign_id,
@@ -62,8 +62,7 @@ joined as (
     from daily_totals
     inner join campaigns on daily_totals.campaign_id = campaigns.campaign_id
     inner join channels on daily_totals.channel_id = channels.channel_id
-    -- a deleted campaign has no advertiser: its advertiser columns stay NULL
-    left join advertisers on campaigns.advertiser_id = advertisers.advertiser_id
+    inner join advertisers on campaigns.advertiser_id = advertisers.advertiser_id
 
 ),
 

@@ -21,17 +21,18 @@ as_of as (
 
 active_flights as (
 
-    -- pacing means something only for a running flight of an active campaign
+    -- pacing means something only for a running flight of an active campaign (a deleted
+    -- campaign is not active)
     select
         campaigns.campaign_id as campaign_id,
         campaigns.campaign_name as campaign_name,
         campaigns.advertiser_id as advertiser_id,
-        assumeNotNull(campaigns.start_date) as start_date,
-        assumeNotNull(campaigns.end_date) as end_date,
+        campaigns.start_date as start_date,
+        campaigns.end_date as end_date,
         as_of.as_of_date as as_of_date,
-        assumeNotNull(campaigns.flight_days) as flight_days,
+        campaigns.flight_days as flight_days,
         toUInt32(dateDiff('day', start_date, as_of_date) + 1) as elapsed_days,
-        assumeNotNull(campaigns.total_budget) as total_budget
+        campaigns.total_budget as total_budget
     from campaigns
     cross join as_of
     where

@@ -13,11 +13,11 @@ renamed as (
         name as advertiser_name,
         toLowCardinality(industry) as industry,
         toLowCardinality(country) as country_code,
+        deleted_at,
+        toBool(deleted_at is not null) as is_deleted,
         created_at,
         updated_at
     from source
-    -- dlt already removes soft-deleted rows; the filter keeps staging right if that changes
-    where deleted_at is null
 
 )
 

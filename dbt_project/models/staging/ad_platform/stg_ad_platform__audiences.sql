@@ -15,11 +15,11 @@ renamed as (
         toUInt8(age_max) as age_max,
         toLowCardinality(gender) as gender,
         toLowCardinality(interest) as interest,
+        deleted_at,
+        toBool(deleted_at is not null) as is_deleted,
         created_at,
         updated_at
     from source
-    -- dlt already removes soft-deleted rows; the filter keeps staging right if that changes
-    where deleted_at is null
 
 )
 

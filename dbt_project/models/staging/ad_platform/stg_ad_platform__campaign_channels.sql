@@ -12,11 +12,11 @@ renamed as (
         id as campaign_channel_id,
         campaign_id,
         channel_id,
+        deleted_at,
+        toBool(deleted_at is not null) as is_deleted,
         created_at,
         updated_at
     from source
-    -- dlt already removes soft-deleted rows; the filter keeps staging right if that changes
-    where deleted_at is null
 
 )
 

@@ -22,11 +22,11 @@ renamed as (
         toLowCardinality(bid_strategy) as bid_strategy,
         toDecimal64(bid_amount, 4) as bid_amount,
         toLowCardinality(currency) as currency_code,
+        deleted_at,
+        toBool(deleted_at is not null) as is_deleted,
         created_at,
         updated_at
     from source
-    -- dlt already removes soft-deleted rows; the filter keeps staging right if that changes
-    where deleted_at is null
 
 )
 

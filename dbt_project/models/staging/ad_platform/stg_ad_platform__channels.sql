@@ -11,11 +11,11 @@ renamed as (
     select
         id as channel_id,
         toLowCardinality(name) as channel_name,
+        deleted_at,
+        toBool(deleted_at is not null) as is_deleted,
         created_at,
         updated_at
     from source
-    -- dlt already removes soft-deleted rows; the filter keeps staging right if that changes
-    where deleted_at is null
 
 )
 

@@ -15,6 +15,7 @@ handled here once, for the dlt destination, the dbt plugin and the tests alike:
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import re
 import time
@@ -24,18 +25,47 @@ from typing import Any
 __all__ = [
     "DEFAULT_LOCK_WAIT_SECONDS",
     "EngineLockedError",
+    "LockWaitSettingError",
     "connect",
+    "default_lock_wait_seconds",
     "ensure_database",
+    "parse_lock_wait_seconds",
     "quote_identifier",
     "use_utc",
     "wait_until_free",
 ]
 
-DEFAULT_LOCK_WAIT_SECONDS = float(os.environ.get("CHDB_LOCK_WAIT_SECONDS", "10"))
+DEFAULT_LOCK_WAIT_SECONDS = 10.0
+LOCK_WAIT_VARIABLE = "CHDB_LOCK_WAIT_SECONDS"
 
 
 class EngineLockedError(RuntimeError):
     """Another process holds the chDB data directory."""
+
+
+class LockWaitSettingError(ValueError):
+    """CHDB_LOCK_WAIT_SECONDS is not a number of seconds."""
+
+
+def parse_lock_wait_seconds(raw: str) -> float:
+    """Seconds to wait for the directory's lock, from the text of CHDB_LOCK_WAIT_SECONDS."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise LockWaitSettingError(
+            f"{LOCK_WAIT_VARIABLE}={raw!r} is not a number of seconds; set it to a number "
+            f">= 0 (default {DEFAULT_LOCK_WAIT_SECONDS:g})"
+        )
+    return value
+
+
+def default_lock_wait_seconds() -> float:
+    """The wait from the environment, read when needed (a bad value must not break imports)."""
+    return parse_lock_wait_seconds(
+        os.environ.get(LOCK_WAIT_VARIABLE, str(DEFAULT_LOCK_WAIT_SECONDS))
+    )
 
 
 def use_utc() -> None:
@@ -73,7 +103,7 @@ def wait_until_free(path: str | Path, wait_seconds: float | None = None) -> str:
     status_file = Path(resolved) / "status"
     if _holder_pid(status_file) == str(os.getpid()):
         return resolved  # this process's own engine: chDB shares it between connections
-    wait = DEFAULT_LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    wait = default_lock_wait_seconds() if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
     while not _is_free(status_file):
         if time.monotonic() >= deadline:
