@@ -21,7 +21,7 @@
 
 {#-
   The columns of one platform's branch of the unified ad report: dbt_ad_reporting's names,
-  in its order, cast to the report's types. `fields` maps a unified column to the platform's
+  in its order, cast to the report's types (days as Date32). `fields` maps a unified column to the platform's
   expression where the names differ (none: NULL, the platform has no such field); every
   other column is read under its own name.
 -#}
@@ -42,7 +42,8 @@
         'conversions_value': 'Decimal(18, 6)',
     } -%}
     toLowCardinality('{{ source_relation }}') as source_relation,
-    date_day,
+    -- Date32 like the first-party facts' days (Date stops in 2149)
+    toDate32(date_day) as date_day,
     toLowCardinality('{{ platform }}') as platform,
     {%- for column, type in types.items() %}
         {%- set expression = fields.get(column, column) %}
