@@ -5,6 +5,13 @@ clickhouse-driver, and load files are read by the engine itself with
 ``INSERT ... FROM INFILE`` instead of being posted over HTTP. Everything that generates SQL
 (DDL, table engines, merge and replace jobs, the staging dataset, ``_dlt_*`` tables, schema
 evolution) is dlt's ClickHouse code, inherited unchanged.
+
+What users of dlt's client API see is kept as on the ClickHouse destination (pinned by
+tests/test_chdb_destination_conformance.py): ``fetchall``/``fetchmany`` return lists, a named
+parameter without a value raises ``DatabaseTransientException``, errors are classified by the
+same ClickHouse codes, the session gets the settings dlt's client sends (``implicit_select = 0``
+too, a server's default, so a typo such as ``SELECTA`` is a syntax error as it is there), and
+``pipeline.dataset().ibis()`` opens an ibis ClickHouse backend on the same engine.
 """
 
 from __future__ import annotations
@@ -13,9 +20,10 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import chdb_engine
+from chdb._exceptions import ChdbError
 from dlt.common.configuration import configspec
 from dlt.common.data_writers.escape import escape_clickhouse_literal
 from dlt.common.destination import DestinationCapabilitiesContext
@@ -40,16 +48,32 @@ from dlt.destinations.job_client_impl import SqlJobClientWithStagingDataset
 from dlt.destinations.sql_client import raise_database_error, raise_open_connection_error
 from dlt.destinations.utils import _convert_to_old_pyformat
 
-# Applied to every session: dlt's loader relies on these (its HTTP client sends the same).
+if TYPE_CHECKING:
+    from ibis import BaseBackend
+
+# Applied to every session, with dlt's per-connection settings (session_settings() below).
 SESSION_SETTINGS = {
-    "date_time_input_format": "best_effort",
     # merge jobs run ALTER ... UPDATE/DELETE and read the result in the next statement
     "mutations_sync": 1,
-    "allow_experimental_lightweight_delete": 1,
+    # chDB starts as clickhouse-local, which runs `1 + 1` (or the typo `SELECTA x`) as a
+    # SELECT; a server does not, and a query must mean the same on both
+    "implicit_select": 0,
 }
+# dlt's ClickHouse credentials put these in the connection's query string for the server; the
+# rest of that query string is transport (timeouts, TLS). enable_http_compression means nothing
+# in-process; it is set anyway so `system.settings` reads as on a server session.
+_DLT_QUERY_SETTINGS = (
+    "allow_experimental_lightweight_delete",
+    "enable_http_compression",
+    "date_time_input_format",
+    "session_timezone",
+)
 _FILE_COMPRESSION = {"gz": "gzip", "none": "none"}  # "auto": the engine reads the file's suffix
 _ERROR_CODE = re.compile(r"Code: (\d+)\.")
-_TERMINAL_CODES = {44, 47, 57, 62, 82}  # bad column, unknown identifier, exists, syntax, ...
+# As dlt's ClickHouse client classifies server errors: these codes are terminal (bad column,
+# unknown identifier, table exists, bad type), these are missing relations, any other engine
+# error (syntax errors, code 62, among them) is transient.
+_TERMINAL_CODES = {44, 47, 57, 82}
 _UNDEFINED_RELATION_CODES = {60, 81}  # unknown table, unknown database
 
 
@@ -88,7 +112,24 @@ class ChdbClientConfiguration(ClickHouseClientConfiguration):
         return f"{self.credentials.path}/{self.credentials.database}"
 
 
+class ChdbCursorImpl(ClickHouseDBApiCursorImpl):
+    """dlt's cursor wrapper; rows come back in lists, as from clickhouse-driver's cursor."""
+
+    def fetchall(self, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        return list(self.native_cursor.fetchall(*args, **kwargs))
+
+    def fetchmany(self, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        return list(self.native_cursor.fetchmany(*args, **kwargs))
+
+
 class ChdbSqlClient(ClickHouseSqlClient):
+    def session_settings(self) -> dict[str, Any]:
+        """The settings dlt's ClickHouse client gives each connection, and ours."""
+        query = self.credentials.get_query()
+        settings = {name: query[name] for name in _DLT_QUERY_SETTINGS if name in query}
+        settings["select_sequential_consistency"] = self.config.select_sequential_consistency
+        return {**settings, **SESSION_SETTINGS}
+
     def open_connection(self) -> Any:
         try:
             self._conn = chdb_engine.connect(
@@ -98,7 +139,7 @@ class ChdbSqlClient(ClickHouseSqlClient):
             )
         except chdb_engine.EngineLockedError as error:
             raise DatabaseTerminalException(error) from error
-        for name, value in SESSION_SETTINGS.items():
+        for name, value in self.session_settings().items():
             self._conn.query(f"SET {name} = {escape_clickhouse_literal(value)}")
         return self._conn
 
@@ -120,7 +161,7 @@ class ChdbSqlClient(ClickHouseSqlClient):
         assert isinstance(query, str), "Query must be a string."
         params: DictStrAny = dict(kwargs)
         if args:
-            query, params = _convert_to_old_pyformat(query, args, DatabaseTransientException)
+            query, params = _convert_to_old_pyformat(query, args, ChdbError)
             params.update(kwargs)
         params = {
             key: escape_clickhouse_literal(value)
@@ -133,8 +174,12 @@ class ChdbSqlClient(ClickHouseSqlClient):
                 if not statement:
                     continue
                 # chDB takes no bound parameters: substitute escaped literals, pyformat style
-                cursor.execute(self.escape_pct(statement) % params)
-            yield ClickHouseDBApiCursorImpl(cursor)
+                try:
+                    statement = self.escape_pct(statement) % params
+                except KeyError as missing:  # transient, as dlt's ClickHouse client says
+                    raise ChdbError(f"query parameter {missing} has no value") from missing
+                cursor.execute(statement)
+            yield ChdbCursorImpl(cursor)
         finally:
             cursor.close()
 
@@ -157,7 +202,7 @@ class ChdbSqlClient(ClickHouseSqlClient):
     def _make_database_exception(cls, ex: Exception) -> Exception:
         if isinstance(ex, DatabaseTerminalException | DatabaseTransientException):
             return ex
-        if not isinstance(ex, RuntimeError):
+        if not cls.is_dbapi_exception(ex):
             return ex
         match = _ERROR_CODE.search(str(ex))
         code = int(match.group(1)) if match else None
@@ -169,7 +214,7 @@ class ChdbSqlClient(ClickHouseSqlClient):
 
     @staticmethod
     def is_dbapi_exception(ex: Exception) -> bool:
-        return isinstance(ex, RuntimeError) and "Code: " in str(ex)
+        return isinstance(ex, ChdbError)
 
 
 class ChdbClient(ClickHouseClient):
@@ -205,6 +250,31 @@ class chdb(clickhouse):  # noqa: N801 - dlt names destination factories in lower
     @property
     def client_class(self) -> type[ChdbClient]:
         return ChdbClient
+
+    def create_ibis_backend(
+        self, client: ChdbClient, read_only: bool = False, schemas: Any = ()
+    ) -> BaseBackend:
+        """ibis' ClickHouse backend over clickhouse-connect's in-process chDB client.
+
+        dlt's ClickHouse factory connects ibis over HTTPS to ``credentials.host``; here the
+        backend shares this process's engine. ``disconnect()`` closes its connection.
+        """
+        import clickhouse_connect
+        from dlt.helpers.ibis import ibis  # MissingDependencyException names ibis-framework
+
+        credentials: ChdbCredentials = client.config.credentials
+        try:
+            path = chdb_engine.wait_until_free(credentials.path, credentials.lock_wait_seconds)
+        except chdb_engine.EngineLockedError as error:
+            raise DatabaseTerminalException(error) from error
+        chdb_engine.use_utc()
+        connection = clickhouse_connect.get_client(
+            interface="chdb",
+            path=path,
+            database=credentials.database,
+            settings=client.sql_client.session_settings(),
+        )
+        return ibis.clickhouse.from_connection(connection)
 
 
 chdb.register()

@@ -106,13 +106,20 @@ def _pipeline_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
+def _engine_held(settings: Settings) -> contextlib.AbstractContextManager[object]:
+    """The embedded engine kept running for the whole load: dlt opens and closes its
+    connection about six times a run, and each close of the last one shuts chDB down.
+    Taken after the pipeline lock, so a second load names the first as a load."""
+    if settings.target != "embedded":
+        return contextlib.nullcontext()
+    return chdb_engine.held(settings.chdb_path, settings.lock_wait_seconds)
+
+
 def _preflight(settings: Settings) -> str:
     """Fail fast, with a one-line reason, before dlt starts a package; returns the DSN."""
     settings.ensure_data_dir()
     with postgres.connect(settings) as conn:
         source_checks.check_tables(conn, str(_config("schema")), _tables())
-    if settings.target == "embedded":
-        chdb_engine.wait_until_free(settings.chdb_path, settings.lock_wait_seconds)
     return postgres.source_dsn(settings)
 
 
@@ -293,7 +300,7 @@ def run_and_report(
     restore_state: bool = False,
 ) -> None:
     dsn = _preflight(settings)
-    with _pipeline_lock(settings):
+    with _pipeline_lock(settings), _engine_held(settings):
         p = _open_pipeline(settings, restore_state=restore_state)
         if not full_refresh:
             # a full refresh re-creates every raw column from the source's current types
@@ -320,7 +327,7 @@ def run_and_report(
 
 def reconcile_only(settings: Settings, *, warn_only: bool, console: Console) -> None:
     _preflight(settings)
-    with _pipeline_lock(settings):
+    with _pipeline_lock(settings), _engine_held(settings):
         p = _open_pipeline(settings, restore_state=False)
         if not p.default_schema_name:
             raise NothingLoadedError(

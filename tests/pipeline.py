@@ -113,7 +113,8 @@ def load(settings: Settings, *, full_refresh: bool = False) -> Any:
     from campaign_analytics.postgres import source_dsn
     from dlt_pipelines import load as dlt_load
 
-    return dlt_load.run(settings, dsn=source_dsn(settings), full_refresh=full_refresh).pipeline
+    with chdb_engine.held(settings.chdb_path):
+        return dlt_load.run(settings, dsn=source_dsn(settings), full_refresh=full_refresh).pipeline
 
 
 @contextmanager

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from campaign_analytics.settings import load_settings
+from campaign_analytics.settings import DBT_PROJECT_DIR, load_settings
 from tests.pipeline import dbt
 
 PACKAGE = "campaign_analytics"
@@ -24,6 +25,12 @@ LAYERS = {
     "intermediate": ("int_",),
     "marts/core": ("fct_", "dim_"),
     "marts/reporting": ("rpt_",),
+}
+# dbt-project-evaluator's own defaults, which dbt_project.yml's vars override
+DEFAULT_EVALUATOR_PREFIXES = {
+    "staging": ["stg_"],
+    "intermediate": ["int_"],
+    "marts": ["fct_", "dim_"],
 }
 
 
@@ -296,3 +303,40 @@ def test_every_target_renders_with_env_example_values() -> None:
         credentials = _render_profile(target, _env_example())
         assert credentials.schema == "analytics", target
     assert _render_profile("server", _env_example()).secure is False
+
+
+def test_kpi_marts_are_the_public_interface(manifest: dict[str, Any]) -> None:
+    # exposures on non-public models are a dbt-project-evaluator finding
+    access = {model["unique_id"]: model["access"] for model in ours(manifest, "model")}
+    marts = [m for m in ours(manifest, "model") if layer(m) == "marts/reporting"]
+    assert [m["name"] for m in marts if m["access"] != "public"] == []
+    for exposure in manifest["exposures"].values():
+        for node in exposure["depends_on"]["nodes"]:
+            assert access.get(node) == "public", f"exposure {exposure['name']} reads {node}"
+
+
+def test_evaluator_vars_classify_marts_and_primary_key_tests() -> None:
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    evaluator = project["vars"]["dbt_project_evaluator"]
+    # every layer's prefix is one of the evaluator's model types
+    prefixes = {
+        p
+        for name in ("staging", "intermediate", "marts")
+        for p in evaluator.get(f"{name}_prefixes", DEFAULT_EVALUATOR_PREFIXES[name])
+    }
+    assert {p for allowed in LAYERS.values() for p in allowed} <= prefixes
+    assert not set(evaluator.get("other_prefixes", [])) & prefixes
+
+
+def test_primary_key_tests_are_ones_the_evaluator_counts(manifest: dict[str, Any]) -> None:
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    test_sets = project["vars"]["dbt_project_evaluator"]["primary_key_test_macros"]
+    missing = []
+    for model in ours(manifest, "model"):
+        by_column: dict[str | None, set[str]] = {}
+        for test in generic_tests_on(manifest, model):
+            macros = {m.removeprefix("macro.") for m in test["depends_on"]["macros"]}
+            by_column.setdefault(test.get("column_name"), set()).update(macros)
+        if not any(set(tests) <= found for tests in test_sets for found in by_column.values()):
+            missing.append(model["name"])
+    assert not missing, f"no primary-key test dbt-project-evaluator recognises: {missing}"
