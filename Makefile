@@ -115,3 +115,13 @@ ps: ## Show the compose services
 .PHONY: logs
 logs: ## Follow the compose services' logs
 	docker compose logs -f
+
+# --- Ad-platform APIs (dlt_pipelines/ad_apis, docs/ad_platform_apis.md) ---
+
+.PHONY: load-platforms
+load-platforms: setup ## Load the ad-platform APIs configured in the environment (.env.example)
+	@$(CLI) load --platforms $(if $(FULL_REFRESH),--full-refresh)
+
+.PHONY: demo-platforms
+demo-platforms: setup seed load ## Fake Meta/Google/TikTok/LinkedIn APIs locally, load and reconcile them
+	@$(RUN) python -m tests.fake_ad_apis.demo

@@ -114,8 +114,21 @@ def load(
             "schemas from ClickHouse (the fix when they are corrupt).",
         ),
     ] = False,
+    platforms: Annotated[
+        bool,
+        typer.Option(
+            "--platforms",
+            help="Load the ad-platform APIs configured in the environment (.env.example) "
+            "instead of PostgreSQL.",
+        ),
+    ] = False,
 ) -> None:
     """Replicate PostgreSQL into ClickHouse's raw database with dlt, then reconcile."""
+    if platforms:
+        from dlt_pipelines.ad_apis.run import run_and_report as load_platforms
+
+        load_platforms(get_settings(), full_refresh=full_refresh, console=console)
+        return
     from dlt_pipelines.run import run_and_report
 
     run_and_report(

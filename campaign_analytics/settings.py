@@ -43,6 +43,45 @@ class ClickHouseServer:
     secure: bool
 
 
+# --- Ad-platform reporting APIs (dlt_pipelines/ad_apis) ---------------------------------------
+# Per platform: the production base URL, and the source arguments read from the environment as
+# <PLATFORM>_<ARGUMENT> (META_ADS_ACCESS_TOKEN, ...). An argument left unset there is resolved
+# by dlt from .dlt/secrets.toml or SOURCES__<PLATFORM>__<ARGUMENT>.
+AD_PLATFORM_APIS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "meta_ads": ("https://graph.facebook.com", ("access_token",)),
+    "google_ads": (
+        "https://googleads.googleapis.com",
+        (
+            "developer_token",
+            "login_customer_id",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "token_url",
+        ),
+    ),
+    "tiktok_ads": ("https://business-api.tiktok.com", ("access_token",)),
+    "linkedin_ads": (
+        "https://api.linkedin.com",
+        ("access_token", "client_id", "client_secret", "refresh_token", "token_url"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AdPlatformApi:
+    """One ad platform's reporting API; it is loaded when it has account ids."""
+
+    platform: str
+    base_url: str
+    account_ids: tuple[str, ...]
+    # source arguments set in the environment (tokens among them): never printed
+    arguments: dict[str, str] = field(repr=False, default_factory=dict)
+
+    def env_name(self, argument: str) -> str:
+        return f"{self.platform.upper()}_{argument.upper()}"
+
+
 @dataclass(frozen=True)
 class Settings:
     target: Target
@@ -60,6 +99,7 @@ class Settings:
     source_name: str
     # DBT_TARGET_PATH, dbt's own variable; None: dbt_project/target
     dbt_target_dir: Path | None = None
+    ad_platform_apis: tuple[AdPlatformApi, ...] = ()
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -161,6 +201,32 @@ def _lock_wait_seconds(env: dict[str, str]) -> float:
         raise SettingsError(str(error)) from None
 
 
+def _ad_platform_apis(env: dict[str, str]) -> tuple[AdPlatformApi, ...]:
+    apis = []
+    for platform, (default_url, arguments) in AD_PLATFORM_APIS.items():
+        prefix = platform.upper()
+        base_url = env.get(f"{prefix}_BASE_URL") or default_url
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{prefix}_BASE_URL={base_url!r} is not an http(s) URL")
+        raw_ids = env.get(f"{prefix}_ACCOUNT_IDS", "")
+        # accept the forms the platforms' UIs show: act_123 (Meta), 123-456-7890 (Google)
+        ids = tuple(
+            part.strip().removeprefix("act_").replace("-", "")
+            for part in raw_ids.split(",")
+            if part.strip()
+        )
+        if not all(account.isdigit() for account in ids):
+            raise SettingsError(
+                f"{prefix}_ACCOUNT_IDS={raw_ids!r} is not a comma-separated list of numeric "
+                "account ids"
+            )
+        values = {
+            a: env[f"{prefix}_{a.upper()}"] for a in arguments if env.get(f"{prefix}_{a.upper()}")
+        }
+        apis.append(AdPlatformApi(platform, base_url.rstrip("/"), ids, values))
+    return tuple(apis)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: the process environment)."""
     env = dict(os.environ if environ is None else environ)
@@ -206,6 +272,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             if env.get("DBT_TARGET_PATH")
             else None
         ),
+        ad_platform_apis=_ad_platform_apis(env),
     )
 
 

@@ -33,6 +33,9 @@ NOT_RUN = {
     "make up": "needs a Docker engine",
     "cp .env.example .env": "the server target: needs a Docker engine",
     "uv run python bench/bench_seed.py": "benchmarks take minutes (bench/)",
+    # the same load against the local fakes is `make demo-platforms`, which runs here
+    "make load-platforms": "needs ad-platform accounts and credentials",
+    "campaign-analytics load --platforms": "needs ad-platform accounts and credentials",
 }
 # `make demo` is `make setup seed load transform docs kpis`: the fixture ran these targets
 RUN_BY_DEMO = {"make seed", "make load", "make transform", "make docs", "make kpis"}

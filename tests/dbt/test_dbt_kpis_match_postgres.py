@@ -554,7 +554,9 @@ def pipeline(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
 
     dbt(settings, "docs", "generate", "--vars", DBT_VARS)
     target = settings.dbt_target_path
-    dbt(settings, "source", "freshness")
+    # only the first-party source is loaded here; tests/ad_apis loads and checks the
+    # ad-platform API sources
+    dbt(settings, "source", "freshness", "--select", "source:ad_platform")
     yield {
         "freshness": json.loads((target / "sources.json").read_text()),
         "settings": settings,
@@ -692,9 +694,14 @@ def test_filtered_report_equals_postgres(pipeline: dict[str, Any], phase: str) -
     assert_same_rows(columns, got, expected)
 
 
+def first_party_sources(manifest: dict[str, Any]) -> set[str]:
+    """The loaded sources: the ad-platform API sources stay unloaded in this module."""
+    return {uid for uid, s in manifest["sources"].items() if s["source_name"] == "ad_platform"}
+
+
 def test_source_freshness_runs_and_passes(pipeline: dict[str, Any]) -> None:
     results = pipeline["freshness"]["results"]
-    assert len(results) == len(pipeline["manifest"]["sources"])
+    assert len(results) == len(first_party_sources(pipeline["manifest"]))
     assert {r["status"] for r in results} == {"pass"}
 
 
@@ -706,7 +713,8 @@ def test_docs_catalog_is_complete_and_every_column_documented(pipeline: dict[str
         if node["resource_type"] == "model" and node["package_name"] == "campaign_analytics"
     }
     assert set(models) <= set(catalog["nodes"]), "models missing from the catalog"
-    assert set(manifest["sources"]) <= set(catalog["sources"]), "sources missing from catalog"
+    sources = first_party_sources(manifest)
+    assert sources <= set(catalog["sources"]), "sources missing from catalog"
     undocumented = [
         f"{node['name']}.{column}"
         for uid, node in models.items()
@@ -724,6 +732,7 @@ def test_docs_catalog_is_complete_and_every_column_documented(pipeline: dict[str
     undocumented_sources = [
         f"{source['name']}.{column}"
         for uid, source in manifest["sources"].items()
+        if uid in sources
         for column in catalog["sources"][uid]["columns"]
         if not source["columns"].get(column, {}).get("description")
     ]
