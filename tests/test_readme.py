@@ -67,7 +67,15 @@ def inline_commands() -> list[str]:
 def reason_not_run(command: str) -> str | None:
     if command in RUN_BY_DEMO:
         return "`make demo`, the module's fixture, runs this target"
-    return next((why for start, why in NOT_RUN.items() if command.startswith(start)), None)
+    # a command, or a command with arguments: `make demo` is not `make demo-platforms`
+    return next(
+        (
+            why
+            for start, why in NOT_RUN.items()
+            if command == start or command.startswith(f"{start} ")
+        ),
+        None,
+    )
 
 
 @pytest.fixture(scope="module")

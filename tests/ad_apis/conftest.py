@@ -71,6 +71,7 @@ def platform_settings(
     suffix = uuid.uuid4().hex[:8]
     values = {
         "CA_DATA_DIR": str(session_dir / f"ad_apis_{suffix}"),
+        "DBT_TARGET_PATH": str(session_dir / f"ad_apis_{suffix}" / "dbt_target"),
         "CHDB_PATH": str(session_dir / "chdb"),
         "CLICKHOUSE_RAW_DATABASE": f"raw_{suffix}",
         "CLICKHOUSE_DATABASE": f"analytics_{suffix}",
