@@ -83,6 +83,33 @@ class AdPlatformApi:
 
 
 @dataclass(frozen=True)
+class ServiceSettings:
+    """`campaign-analytics serve`: the insights API (campaign_analytics/service)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # JWTs: HS256 with a shared secret and/or RS256 with a public key (PEM text or a file);
+    # exp, aud and iss are required and checked
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = field(default=None, repr=False)
+    jwt_audience: str = "campaign-analytics"
+    jwt_issuer: str | None = None
+    # per token, `limits` syntax ("600/minute", "20/second;600/minute")
+    rate_limit: str = "600/minute"
+    tenant_concurrency: int = 4
+    query_timeout_seconds: float = 10.0
+    cache_ttl_seconds: float = 300.0
+    # a verified API key is trusted this long before PostgreSQL is asked again (revocation)
+    api_key_cache_seconds: float = 5.0
+    redis_url: str | None = field(default=None, repr=False)
+    refresh_every_seconds: float = 60.0
+    version_poll_seconds: float = 2.0
+    # the server target reads with this (read-only) user when set; the loader's otherwise
+    reader_user: str | None = None
+    reader_password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     target: Target
     data_dir: Path
@@ -100,6 +127,7 @@ class Settings:
     # DBT_TARGET_PATH, dbt's own variable; None: dbt_project/target
     dbt_target_dir: Path | None = None
     ad_platform_apis: tuple[AdPlatformApi, ...] = ()
+    service: ServiceSettings = field(default_factory=ServiceSettings)
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -227,6 +255,60 @@ def _ad_platform_apis(env: dict[str, str]) -> tuple[AdPlatformApi, ...]:
     return tuple(apis)
 
 
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise SettingsError(f"{name}={raw!r} is not a positive number; set e.g. {default:g}")
+    return value
+
+
+def _service(env: dict[str, str]) -> ServiceSettings:
+    public_key = env.get("CA_JWT_PUBLIC_KEY") or None
+    if public_key and "BEGIN" not in public_key:
+        try:
+            public_key = Path(public_key).expanduser().read_text()
+        except OSError as error:
+            raise SettingsError(
+                f"CA_JWT_PUBLIC_KEY={public_key!r} is neither a PEM key nor a readable file "
+                f"({error.strerror}); give the key or its path"
+            ) from None
+    if (env.get("CA_JWT_SECRET") or public_key) and not env.get("CA_JWT_ISSUER"):
+        raise SettingsError(
+            "CA_JWT_SECRET/CA_JWT_PUBLIC_KEY need CA_JWT_ISSUER: a JWT's iss is always checked"
+        )
+    rate_limit = env.get("CA_RATE_LIMIT", "600/minute")
+    try:
+        from limits import parse_many
+
+        parse_many(rate_limit)
+    except ValueError:
+        raise SettingsError(
+            f"CA_RATE_LIMIT={rate_limit!r} is not a rate; use e.g. 600/minute or 20/second"
+        ) from None
+    return ServiceSettings(
+        host=env.get("CA_API_HOST", "127.0.0.1"),
+        port=_int(env, "CA_API_PORT", 8000),
+        jwt_secret=env.get("CA_JWT_SECRET") or None,
+        jwt_public_key=public_key,
+        jwt_audience=env.get("CA_JWT_AUDIENCE", "campaign-analytics"),
+        jwt_issuer=env.get("CA_JWT_ISSUER") or None,
+        rate_limit=rate_limit,
+        tenant_concurrency=int(_positive(env, "CA_TENANT_CONCURRENCY", 4)),
+        query_timeout_seconds=_positive(env, "CA_QUERY_TIMEOUT_SECONDS", 10),
+        cache_ttl_seconds=_positive(env, "CA_CACHE_TTL_SECONDS", 300),
+        api_key_cache_seconds=float(env.get("CA_API_KEY_CACHE_SECONDS", "5") or 0),
+        redis_url=env.get("REDIS_URL") or None,
+        refresh_every_seconds=_positive(env, "CA_REFRESH_EVERY_SECONDS", 60),
+        version_poll_seconds=_positive(env, "CA_VERSION_POLL_SECONDS", 2),
+        reader_user=env.get("CLICKHOUSE_READER_USER") or None,
+        reader_password=env.get("CLICKHOUSE_READER_PASSWORD", ""),
+    )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: the process environment)."""
     env = dict(os.environ if environ is None else environ)
@@ -273,6 +355,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             else None
         ),
         ad_platform_apis=_ad_platform_apis(env),
+        service=_service(env),
     )
 
 

@@ -66,3 +66,11 @@ def list_campaigns(db: Any, database: str, tenant: int | None) -> list[CampaignI
         CampaignInfo(int(r[0]), str(r[1]), int(r[2]), r[3], r[4], r[5], bool(r[6]), tuple(r[7]))
         for r in answer.result_rows
     ]
+
+
+def list_platforms(db: Any, database: str) -> list[str]:
+    """Every platform (channel) name of a published build."""
+    answer = db.query(
+        f"select toString(channel_name) from {quote(database)}.dim_channels order by 1"
+    )
+    return [row[0] for row in answer.result_rows]
