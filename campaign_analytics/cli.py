@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -342,21 +343,22 @@ def serve(
     )
     settings = dataclasses.replace(settings, service=service)
     url = f"http://{service.host}:{service.port}"
-    # dbt runs in this process on refresh: it reads the same variables as the settings
-    os.environ.update(settings.dbt_env())
     if demo_key:
         _print_demo_session(settings, url)
-    engine_owner.claim(settings, url, refreshes=refresh)
-    try:
+    with contextlib.ExitStack() as stack:
+        if settings.target == "embedded":
+            # chDB installs its own SIGTERM/SIGINT handlers when its engine starts: start it
+            # before uvicorn, whose handlers (a graceful shutdown) then take precedence
+            stack.enter_context(chdb_engine.held(settings.chdb_path, settings.lock_wait_seconds))
         err_console.print(f"insights API on {url} (OpenAPI: {url}/docs)", highlight=False)
         uvicorn.run(
-            create_app(settings, refresh=refresh),
+            # the app claims the data directory for its life (serve.json): uvicorn re-raises
+            # SIGTERM after its graceful shutdown, so nothing after run() would get to run
+            create_app(settings, refresh=refresh, owner_url=url),
             host=service.host,
             port=service.port,
             log_level="warning",
         )
-    finally:
-        engine_owner.release(settings)
 
 
 def _print_demo_session(settings: Settings, url: str) -> None:

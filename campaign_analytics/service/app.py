@@ -17,6 +17,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from campaign_analytics import engine_owner
 from campaign_analytics.metrics.compiler import QueryError
 from campaign_analytics.service.limiting import LimitedError
 from campaign_analytics.service.observability import MetricsMiddleware
@@ -38,10 +39,18 @@ async def _refresh_loop(service: ServiceState) -> None:
             await service.sync_version()
 
 
-def create_app(settings: Settings, *, refresh: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings, *, refresh: bool = False, owner_url: str | None = None
+) -> FastAPI:
+    """The API on ``settings``; ``refresh``: refresh the warehouse in this process;
+    ``owner_url``: say in the data directory that this server owns its engines."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            if owner_url:
+                engine_owner.claim(settings, owner_url, refreshes=refresh)
+                stack.callback(engine_owner.release, settings)
             if settings.target == "embedded":
                 stack.enter_context(
                     chdb_engine.held(settings.chdb_path, settings.lock_wait_seconds)

@@ -22,11 +22,11 @@ from typing import Any
 
 from rich.console import Console
 
+from campaign_analytics.dbt_inprocess import DbtInProcess
 from campaign_analytics.errors import one_line
-from campaign_analytics.settings import DBT_PROJECT_DIR, Settings
+from campaign_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
-PROJECT_FILES = ("models", "macros", "tests", "seeds", "snapshots", "dbt_project.yml")
 
 
 @dataclass
@@ -45,60 +45,6 @@ class RefreshResult:
             "error": self.error,
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
         }
-
-
-class DbtInProcess:
-    """dbt build through dbtRunner, reusing the parsed manifest until the project changes."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._manifest: Any = None
-        self._parsed_at = 0.0
-
-    def _project_changed(self) -> bool:
-        newest = 0.0
-        for name in PROJECT_FILES:
-            path = DBT_PROJECT_DIR / name
-            files = [path] if path.is_file() else path.rglob("*") if path.exists() else []
-            newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
-        return newest > self._parsed_at
-
-    def _args(self, *command: str) -> list[str]:
-        return [
-            *command,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(self.settings.dbt_target_path),
-            "--log-path",
-            str(self.settings.data_dir / "dbt_logs"),
-            "--quiet",
-        ]
-
-    def build(self) -> None:
-        from dbt.cli.main import dbtRunner
-
-        if self._manifest is None or self._project_changed():
-            started = time.time()
-            parsed = dbtRunner().invoke(self._args("parse"))
-            if not parsed.success:
-                raise RuntimeError(f"dbt parse failed: {parsed.exception}")
-            self._manifest, self._parsed_at = parsed.result, started
-        result = dbtRunner(manifest=self._manifest).invoke(
-            self._args("build", "--exclude-resource-type", "unit_test")
-        )
-        if not result.success:
-            failures = [
-                f"{r.node.name}: {r.status}"
-                for r in getattr(result.result, "results", None) or []
-                if str(r.status) not in {"success", "pass", "skipped", "warn"}
-            ]
-            raise RuntimeError(
-                "dbt build failed (not published): "
-                + ("; ".join(failures[:5]) or one_line(result.exception or "unknown error"))
-            )
 
 
 class Refresher:
@@ -125,7 +71,7 @@ class Refresher:
                 )
             steps["load"] = time.perf_counter() - started
             started = time.perf_counter()
-            self.dbt.build()
+            self.dbt.build("--exclude-resource-type", "unit_test")
             steps["dbt_build"] = time.perf_counter() - started
             return steps
 
