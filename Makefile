@@ -71,6 +71,10 @@ docs: setup ## dbt docs generate (catalog and lineage in dbt_project/target)
 docs-serve: setup ## Serve the dbt docs site (lineage) on http://localhost:8080 (DOCS_PORT=8081 for another port)
 	@$(CLI) dbt docs serve --port $(DOCS_PORT)
 
+.PHONY: serve
+serve: setup seed load transform ## Start the insights API (http://127.0.0.1:8000) and print a fresh demo API key
+	@$(CLI) serve --demo-key
+
 .PHONY: kpis
 kpis: setup ## Print the KPI report from the marts
 	@$(CLI) kpis
