@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from campaign_analytics.service import auth
-from campaign_analytics.service.app import create_app
+from campaign_analytics.service.in_thread import LiveApi, serving
 from campaign_analytics.settings import Settings, load_settings
 from seed_generator import generate_batch
 from seed_generator.migrations import apply_migrations
@@ -27,12 +19,6 @@ from tests.pipeline import dbt, load
 TODAY = dt.date(2026, 11, 20)
 JWT_SECRET = "test-secret-of-this-suite-only-0123456789"
 JWT_ISSUER = "https://auth.example.test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def service_settings(base: Settings, **env: str) -> Settings:
@@ -52,42 +38,6 @@ def service_settings(base: Settings, **env: str) -> Settings:
         **env,
     }
     return load_settings(values)
-
-
-@dataclass
-class LiveApi:
-    url: str
-    app: FastAPI
-    settings: Settings
-
-    @property
-    def service(self) -> Any:
-        return self.app.state.service
-
-    def client(self, key: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
-
-
-@contextlib.contextmanager
-def serving(settings: Settings, *, refresh: bool = False) -> Iterator[LiveApi]:
-    """The API on a free port, in a thread of this process (it shares this process's chDB)."""
-    app = create_app(settings, refresh=refresh)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    try:
-        yield LiveApi(f"http://127.0.0.1:{port}", app, settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")
