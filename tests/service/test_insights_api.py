@@ -181,6 +181,9 @@ def test_insights_equal_postgres_for_campaigns_ranges_platforms_and_grains(
                     answer = client.get(f"/campaign/{campaign_id}/insights", params=params)
                     assert answer.status_code == 200, answer.text
                     body = answer.json()
+                    again = client.get(f"/campaign/{campaign_id}/insights", params=params)
+                    assert again.json()["meta"]["cache"] == "hit"
+                    assert again.json() | {"meta": None} == body | {"meta": None}
                     truth = pg_sums(
                         settings, campaign_id=campaign_id, start=start, end=end, platform=on
                     )[0]

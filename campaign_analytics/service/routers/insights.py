@@ -50,7 +50,11 @@ async def insights(
     if grain:
         series_query = totals_query.model_copy(update={"group_by": [grain], "limit": 10_000})
         _, answer = await service.answer(series_query, tenant)
-        series = [{"period": row.pop(grain), **row} for row in answer.rows]
+        # cached rows are shared with every later hit: build new ones, never change them
+        series = [
+            {"period": row[grain]} | {k: v for k, v in row.items() if k != grain}
+            for row in answer.rows
+        ]
         cache = "hit" if cache == answer.cache == "hit" else "miss"
         elapsed, read = elapsed + answer.elapsed_ms, read + answer.rows_read
     return Insights(
