@@ -234,10 +234,13 @@ def copy_encoded(
 
 
 def reset(conn: psycopg.Connection) -> None:
-    """Empty every source table and restart the ids (schema_migrations is kept)."""
+    """Empty every source table and restart the ids (schema_migrations is kept); the API
+    keys go too, since each belongs to an advertiser."""
+    keys = conn.execute("select to_regclass('api_keys') is not null").fetchone()
+    tables = [*TABLES, *(["api_keys"] if keys and keys[0] else [])]
     with conn.transaction():
         conn.execute(
             sql.SQL("truncate table {} restart identity").format(
-                sql.SQL(", ").join(map(sql.Identifier, TABLES))
+                sql.SQL(", ").join(map(sql.Identifier, tables))
             )
         )

@@ -59,9 +59,11 @@ def inline_commands() -> list[str]:
     return sorted(
         span
         for span in spans
-        # a command, not a tool named in a sentence ("`campaign-analytics dbt ...`")
+        # a command, not a tool named in a sentence ("`campaign-analytics dbt ...`") nor a
+        # usage line with placeholders ("--advertiser-id N [--role viewer|admin]")
         if re.match(r"(make|campaign-analytics) [a-z]", span)
         and "..." not in span
+        and not re.search(r"[\[<]| N\b| ID\b", span)
         and span != "campaign-analytics dbt"
     )
 

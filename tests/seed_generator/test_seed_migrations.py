@@ -20,8 +20,9 @@ T = TypeVar("T")
 
 EXPECTED_TABLES = {
     "advertisers", "audiences", "campaign_channels", "campaigns", "channels", "clicks",
-    "conversions", "impressions", "schema_migrations",
+    "conversions", "impressions", "schema_migrations", "api_keys",
 }  # fmt: skip
+ALL = [m.name for m in discover()]
 
 
 def _tables(conn: psycopg.Connection) -> set[str]:
@@ -38,20 +39,20 @@ def test_applies_every_migration_once(settings: Settings) -> None:
         assert apply_migrations(conn) == []
         assert _tables(conn) == EXPECTED_TABLES
         rows = conn.execute("select version, name from schema_migrations").fetchall()
-    assert rows == [(1, "V1__create_schema.sql")]
+    assert rows == [(1, "V1__create_schema.sql"), (2, "V2__api_keys.sql")]
 
 
 def test_works_in_autocommit_mode(settings: Settings) -> None:
     assert settings.postgres_dsn
     with psycopg.connect(settings.postgres_dsn, autocommit=True) as conn:
-        assert apply_migrations(conn) == ["V1__create_schema.sql"]
+        assert apply_migrations(conn) == ALL
         assert apply_migrations(conn) == []
 
 
 def test_concurrent_callers_apply_each_file_once(settings: Settings) -> None:
     assert settings.postgres_dsn
     results = _at_once(4, settings.postgres_dsn, apply_migrations)
-    assert sorted(len(r) for r in results) == [0, 0, 0, 1]
+    assert sorted(name for applied in results for name in applied) == sorted(ALL)
 
 
 def test_refuses_a_connection_inside_a_transaction(settings: Settings) -> None:
@@ -68,12 +69,12 @@ def test_pending_migrations_can_share_the_callers_transaction(settings: Settings
         with pytest.raises(RuntimeError, match="needs an open transaction"):
             apply_pending_in_transaction(conn)
         conn.execute("select 1")
-        assert apply_pending_in_transaction(conn) == ["V1__create_schema.sql"]
+        assert apply_pending_in_transaction(conn) == ALL
         conn.rollback()  # the caller's work failed: the schema goes with it
         assert _tables(conn) == set()
         conn.rollback()
         conn.execute("select 1")
-        assert apply_pending_in_transaction(conn) == ["V1__create_schema.sql"]
+        assert apply_pending_in_transaction(conn) == ALL
         conn.commit()
         conn.execute("select 1")
         assert apply_pending_in_transaction(conn) == []
@@ -95,7 +96,7 @@ def test_concurrent_callers_sharing_their_transactions(settings: Settings) -> No
         return applied
 
     results = _at_once(3, dsn, migrate_and_write)
-    assert sorted(len(r) for r in results) == [0, 0, 1]
+    assert sorted(len(r) for r in results) == [0, 0, len(ALL)]
     with psycopg.connect(dsn) as conn:
         assert conn.execute("select count(*) from channels").fetchone() == (3,)
 
@@ -105,15 +106,19 @@ def test_a_failing_migration_leaves_no_trace(
 ) -> None:
     for migration in discover():
         (tmp_path / migration.name).write_text(migration.path.read_text())
-    (tmp_path / "V2__broken.sql").write_text("create table half_done (id int);\nselect 1/0;")
+    broken = len(ALL) + 1
+    (tmp_path / f"V{broken}__broken.sql").write_text(
+        "create table half_done (id int);\nselect 1/0;"
+    )
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
     assert settings.postgres_dsn
     with psycopg.connect(settings.postgres_dsn) as conn:
         with pytest.raises(psycopg.errors.DivisionByZero):
             apply_migrations(conn)
-        # V1 committed in its own transaction; V2 rolled back entirely
+        # the good ones committed each in its own transaction; the broken one rolled back
         assert "half_done" not in _tables(conn)
-        assert conn.execute("select version from schema_migrations").fetchall() == [(1,)]
+        versions = conn.execute("select version from schema_migrations order by 1").fetchall()
+        assert versions == [(i + 1,) for i in range(len(ALL))]
 
 
 def test_discover_rejects_bad_names(tmp_path: Path) -> None:
