@@ -480,7 +480,8 @@ def _latest(parsed: Parsed, own: list[CampaignInfo], today: dt.date, first: bool
             f"{len(tied)} of your campaigns{where} started on {edge:%-d %b %Y}; which one?",
             [c.name for c in tied],
         )
-    parsed.latest = f"your {word} campaign{where}, started {edge:%-d %b %Y}"
+    on = f" {' and '.join(parsed.platforms)}" if parsed.platforms else ""
+    parsed.latest = f"your {word}{on} campaign (started {edge:%-d %b %Y})"
     return tied[0]
 
 

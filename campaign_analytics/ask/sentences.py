@@ -50,6 +50,10 @@ def _member(row: dict[str, Any], dimension: str) -> str:
     return str(row[dimension])
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 class Sentence:
     def __init__(self, parsed: Parsed, catalog: Catalog, currency: str | None) -> None:
         self.parsed = parsed
@@ -72,20 +76,21 @@ class Sentence:
             return self.value(metrics[0], row)
         return ", ".join(f"{self.label(m)} {self.value(m, row)}" for m in metrics)
 
-    def subject(self) -> str:
-        """ "ROAS for “X” on Google" — what was measured, and where."""
+    def subject(self, first: bool = True) -> str:
+        """ "ROAS on Google for “X”": what was measured, and where (``first``: it starts the
+        sentence; otherwise a word label is lower case, an acronym stays)."""
         parsed = self.parsed
         labels = [self.label(m) for m in parsed.metrics]
+        if not first:
+            labels = [label if label.isupper() else label.lower() for label in labels]
         what = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
         if parsed.status:
             what += f" of {parsed.status} campaigns"
-        if parsed.campaigns:
-            names = " and ".join(f"\u201c{c.name}\u201d" for c in parsed.campaigns)
-            what += f" for {names}"
-            if parsed.latest:
-                what += f" ({parsed.latest})"
         if parsed.platforms:
             what += f" on {' and '.join(parsed.platforms)}"
+        if parsed.campaigns:
+            names = " and ".join(f"\u201c{c.name}\u201d" for c in parsed.campaigns)
+            what += f" for {parsed.latest}, {names}" if parsed.latest else f" for {names}"
         return what
 
     def period(self) -> str:
@@ -108,10 +113,15 @@ class Sentence:
             return self._compare(rows, dimension)
         if parsed.intent == "top":
             if query.limit == 1:
-                word = "highest" if parsed.descending else "lowest"
+                simple = self.catalog.metrics[parsed.metrics[0]].type == "simple"
+                word = (
+                    ("most" if simple else "highest")
+                    if parsed.descending
+                    else ("least" if simple else "lowest")
+                )
                 return (
-                    f"{_member(rows[0], dimension).capitalize()} had the {word} "
-                    f"{self.subject()}, {self.period()}: {self.values(rows[0])}."
+                    f"{_upper_first(_member(rows[0], dimension))} had the {word} "
+                    f"{self.subject(first=False)}, {self.period()}: {self.values(rows[0])}."
                 )
             order = "top" if parsed.descending else "bottom"
             items = "; ".join(
@@ -119,7 +129,7 @@ class Sentence:
                 for i, row in enumerate(listed, start=1)
             )
             return (
-                f"{order.capitalize()} {len(rows)} {dimension}s by {self.subject()}, "
+                f"{order.capitalize()} {len(rows)} {dimension}s by {self.subject(first=False)}, "
                 f"{self.period()}: {items}{more}."
             )
         items = ", ".join(f"{_member(row, dimension)} {self.values(row)}" for row in listed)
