@@ -23,10 +23,10 @@ from campaign_analytics.ask.normalize import normalize
 from campaign_analytics.ask.vocabulary import PLATFORM_ALIASES
 from campaign_analytics.metrics.campaigns import CampaignInfo
 
-SCORE_CUTOFF = 80  # WRatio of the phrase against a name
-WORD_CUTOFF = 80  # each word of the phrase against its best word of the name
+SCORE_CUTOFF = 70  # WRatio of the phrase against a name (every word must match too)
+WORD_CUTOFF = 75  # each word of the phrase against its best word ("sael" is "sale")
 MARGIN = 5  # the best name must beat the next by this much
-PLATFORM_WORD_CUTOFF = 85  # a misspelt platform ("linkdin")
+PLATFORM_WORD_CUTOFF = 80  # a misspelt platform ("linkdin", "googel")
 _YEAR = re.compile(r"\s(?:19|20)\d\d$")
 
 
@@ -66,6 +66,15 @@ class CampaignNames:
                     variants.setdefault(variant, set()).add(index)
         self._variants = sorted(variants.items(), key=lambda item: -len(item[0]))
         self._words = [set(name.split()) for name in self.normalized]
+        self._pairs = [
+            [a + b for a, b in zip(name.split(), name.split()[1:], strict=False)] or [""]
+            for name in self.normalized
+        ]
+        # the words every name starts with: the caller's own name ("acme corp")
+        self.prefix_words = frozenset(prefix.split())
+
+    def words_of(self, campaign: CampaignInfo) -> set[str]:
+        return self._words[self.campaigns.index(campaign)]
 
     def find_verbatim(self, text: str) -> list[tuple[tuple[int, int], CampaignMatch]]:
         """Names said verbatim in ``text`` (normalized), longest first, not overlapping."""
@@ -91,6 +100,8 @@ class CampaignNames:
             else:
                 best = process.extractOne(word, name_words, scorer=fuzz.ratio)
                 score = best[1] if best else 0.0
+                if len(word) >= 6:  # two words of the name run together: "blackfriday"
+                    score = max(score, *(fuzz.ratio(word, pair) for pair in self._pairs[index]))
             worst = min(worst, score)
         return worst
 

@@ -19,6 +19,7 @@ def normalize(text: str) -> str:
     quote and dash, every other mark a space, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
     text = _DASHES.sub("-", text)
+    text = re.sub(r"(?<=[^\W\d])-(?=[^\W\d])", " ", text)  # "brand-lift" is "brand lift"
     text = _OTHER.sub(" ", text)  # a point stays only between digits
     # "1-7 dec" and "2026-11-03" keep their dashes; a dash or quote standing alone goes
     text = _LONE_MARKS.sub(" ", text)

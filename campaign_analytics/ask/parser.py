@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from campaign_analytics.ask import vocabulary as vocab
-from campaign_analytics.ask.entities import CampaignMatch, CampaignNames, Platforms
+from campaign_analytics.ask.entities import WORD_CUTOFF, CampaignMatch, CampaignNames, Platforms
 from campaign_analytics.ask.models import Clarification
 from campaign_analytics.ask.normalize import MAX_QUESTION_CHARS, normalize, words
 from campaign_analytics.ask.periods import NUMBER_WORDS, Found, Period, PeriodError, find_periods
@@ -39,6 +39,7 @@ EXAMPLES = (
 COST_METRICS = {"cpc", "cpm", "cpa"}  # lower is better
 DEFAULT_TOP = 5
 METRIC_WORD_CUTOFF = 88  # a misspelt one-word metric ("impresions")
+STRUCTURAL_CUTOFF = 85  # a misspelt "campaign"
 # words that carry no slot of their own once the rules have run
 _EXPLAINED = vocab.FILLER | set(vocab.DIMENSION_WORDS) | set(vocab.GRAIN_WORDS)
 
@@ -48,6 +49,7 @@ class Parsed:
     """What the question asked for, resolved against the caller's campaigns."""
 
     text: str  # normalized
+    today: dt.date
     query: MetricQuery | None = None
     clarification: Clarification | None = None
     intent: str = "total"  # total, trend, top, breakdown, compare
@@ -109,14 +111,15 @@ _UP = r"top|best|highest|most|biggest|largest|greatest|max|maximum|leading|stron
 _DOWN = r"bottom|worst|lowest|least|fewest|smallest|min|minimum|cheapest|weakest"
 _TREND = (
     r"\btrends?\b|\btrending\b|\bover time\b|\bday by day\b|\bweek by week\b|\bevolution\b"
-    r"|\bevolved\b|\bseries\b|\bhow (?:has|have|did) .*\b(?:change|changed|develop|developed)\b"
-    r"|\bchart\b|\bplot\b|\bgraph\b"
+    r"|\bevolved\b|\b(?:time|daily|weekly) series\b"
+    r"|\bhow (?:has|have|did) .*\b(?:change|changed|develop|developed)\b"
+    r"|\b(?:has|have) (?:changed|developed|evolved)\b|\bchart\b|\bplot\b|\bgraph\b"
 )
 _OVER = r"\b(?P<g>day|week|month|quarter) over (?P=g)\b|\b(?P<short>dod|wow|mom|qoq)\b"
 _COMPARE = (
     r"\bcompared? (?:to|with)\b|\bcompare[sd]?\b|\bcomparison\b|\bvs\b|\bversus\b|\bagainst\b"
     r"|\bthan\b|\b(?:the )?(?:previous|prior|preceding) period\b"
-    r"|\b(?:the )?(?:week|month|quarter|year|day) before\b"
+    r"|\b(?:the )?(?:week|month|quarter|year|day) before\b|\bside by side\b"
 )
 _LATEST = r"\b(?:latest|newest|most recent|last|recent|current|(?P<first>first|earliest|oldest))\b"
 
@@ -132,7 +135,7 @@ def parse(
     """Read ``question`` for advertiser ``tenant``; ``campaigns`` may list anyone's: only the
     tenant's are ever matched."""
     own = [c for c in campaigns if c.advertiser_id == tenant]
-    parsed = Parsed(text=normalize(question))
+    parsed = Parsed(text=normalize(question), today=today)
     try:
         _parse(parsed, question, today, own, catalog)
     except _AskBackError as ask:
@@ -169,7 +172,29 @@ def _parse(
     _refuse_unanswerable(text)
     found = _periods(text, today)
     latest = text.take(_LATEST + r"(?=(?: [\w'-]+){0,3}? campaign\b)")
+    ranked_by = text.take(
+        r"\b(?P<w>campaigns|platforms|channels|objectives) (?:ranked |sorted |ordered )?by\b"
+    )
+    before_metrics = text.rest
     metrics = _metrics(text, catalog)
+    per = next(
+        (
+            m
+            for m in re.finditer(
+                r"\bper (?:conversions?|orders?|sales?|purchases?|impressions?|users?|persons?"
+                r"|leads?|signups?|views?|reach)\b",
+                before_metrics,
+            )
+            if text.rest[m.start() : m.start() + 3] == "per"  # not in a metric's own phrase
+        ),
+        None,
+    )
+    if per:  # a ratio the catalog does not define ("revenue per conversion")
+        raise _AskBackError(
+            "unknown",
+            f"\u201c{per[0]}\u201d is not a ratio in the catalog; its ratios are:",
+            [m for m, spec in catalog.metrics.items() if spec.type != "simple"],
+        )
     unknown = next((v for k, v in vocab.UNKNOWN_METRICS.items() if text.has(rf"\b(?:{k})\b")), None)
     if unknown:
         question_back, options = unknown
@@ -201,10 +226,16 @@ def _parse(
     grain_words = text.take(r"\b(?P<w>daily|weekly|monthly|quarterly)\b")
     over = text.take(_OVER)
     is_trend = bool(text.take(_TREND)) or bool(over)
-    is_compare = bool(text.take(_COMPARE))
+    compare_words = text.take(_COMPARE)
+    is_compare = bool(compare_words)
+    baseline_said = _baseline_said(parsed.text, compare_words, found)
 
     generic = text.take(vocab.GENERIC_METRIC_WORDS)
-    leftover = _leftover(text, platforms, said_platforms, metrics, catalog)
+    leftover = [
+        word
+        for word in _leftover(text, platforms, said_platforms, metrics, catalog)
+        if not _names_word(word, names, named)
+    ]
     if not metrics and generic:
         raise _AskBackError("missing", "Which metric?", vocab.METRIC_OPTIONS)
     if any(not word.isascii() for word in leftover):
@@ -227,6 +258,10 @@ def _parse(
                 match.nearest or EXAMPLES,
             )
         named.append(match)
+        # "Q4" in "Q4 Growht 2026" was the name, not a period
+        if len(match.campaigns) == 1:
+            name_words = names.words_of(match.campaigns[0])
+            found = [f for f in found if not set(_said(parsed.text, f)) <= name_words]
 
     if not metrics:
         raise _AskBackError("missing", "Which metric?", vocab.METRIC_OPTIONS)
@@ -240,7 +275,7 @@ def _parse(
     # dimensions asked for
     dims: list[str] = []
     grains: list[str] = []
-    for word in [m["w"] for m in grouped] + [m["w"] for m in grain_words]:
+    for word in [m["w"] for m in grouped + ranked_by] + [m["w"] for m in grain_words]:
         if word in vocab.GRAIN_WORDS:
             grains.append(vocab.GRAIN_WORDS[word])
         else:
@@ -252,15 +287,16 @@ def _parse(
     direction_words = [m["dir"] or m["dir2"] for m in top] + [m[0] for m in rank_words]
     parsed.descending = _descending(direction_words, metrics[0])
 
-    _periods_and_intent(parsed, found, is_trend, is_compare, grains)
+    _periods_and_intent(parsed, found, is_trend, is_compare, baseline_said)
     group_by: list[str] = []
     order_by: list[str] = []
     query_limit = None
     if parsed.intent == "compare":
         if parsed.compared:
             group_by = [parsed.compared[1].unit or "day", *dims]
-        else:  # platforms or campaigns with each other
+        else:  # platforms or campaigns with each other, as a breakdown
             group_by = ["platform"] if len(parsed.platforms) > 1 else ["campaign"]
+            order_by = ["-" + metrics[0]]
     elif parsed.intent == "trend":
         group_by = grains[:1] or [_trend_grain(parsed.period)]
         group_by += [d for d in dims if d not in group_by]
@@ -272,8 +308,10 @@ def _parse(
             order_by = [("-" if parsed.descending else "") + metrics[0]]
             if top:
                 query_limit = _number(top[0]["n"] or top[0]["n2"])
-            elif entity_word and not entity_word.endswith("s") and entity_word != "daily":
-                query_limit = 1  # "the campaign with the highest CTR"
+            elif (
+                entity_word and not entity_word.endswith("s") and entity_word != "daily"
+            ) or re.search(r"\b(?:which|what) (?:one )?of\b", parsed.text):
+                query_limit = 1  # "the campaign with the highest CTR", "which of my ..."
             else:
                 query_limit = DEFAULT_TOP
         else:
@@ -326,7 +364,7 @@ def _dimension(
 def _filter(dimension: str, values: list) -> Filter:
     if len(values) == 1:
         return Filter(dimension=dimension, op="eq", value=values[0])
-    return Filter(dimension=dimension, op="in", value=values)
+    return Filter(dimension=dimension, op="in", value=sorted(values))
 
 
 def _refuse_unanswerable(text: _Text) -> None:
@@ -379,11 +417,12 @@ def _metrics(text: _Text, catalog: Catalog) -> list[str]:
     hits.sort(key=lambda hit: (-(hit[0][1] - hit[0][0]), hit[0][0]))
     taken: list[tuple[tuple[int, int], str]] = []
     for span, name in hits:
-        if all(span[1] <= s[0] or span[0] >= s[1] for s, _ in taken):
+        # overlapping phrases of one metric ("unique users reached") are all its words
+        if all(span[1] <= s[0] or span[0] >= s[1] or n == name for s, n in taken):
             taken.append((span, name))
     for span, _ in taken:
         text.blank(span)
-    return list(dict.fromkeys(name for _, name in sorted(taken)))
+    return list(dict.fromkeys(name for _, name in sorted(taken)))  # in the order said
 
 
 def _platforms(text: _Text, platforms: Platforms) -> list[str]:
@@ -429,6 +468,24 @@ def _leftover(
         left.append(word)
     metrics[:] = list(dict.fromkeys(metrics))
     return left
+
+
+def _said(text: str, found: Found) -> list[str]:
+    return text[found.span[0] : found.span[1]].split()
+
+
+def _names_word(word: str, names: CampaignNames, named: list[CampaignMatch]) -> bool:
+    """A word of the caller's own name, of a campaign already named, or a misspelt
+    "campaign": explained."""
+    if word in names.prefix_words:
+        return True
+    if any(fuzz.ratio(word, w) >= STRUCTURAL_CUTOFF for w in ("campaign", "campaigns")):
+        return True
+    return any(
+        process.extractOne(word, names.words_of(c), scorer=fuzz.ratio, score_cutoff=WORD_CUTOFF)
+        for match in named
+        for c in match.campaigns
+    )
 
 
 def _own_platforms(said: list[str], platforms: Platforms) -> list[str]:
@@ -502,7 +559,7 @@ def _trend_grain(period: Period | None) -> str:
 
 
 def _periods_and_intent(
-    parsed: Parsed, found: list[Found], is_trend: bool, is_compare: bool, grains: list[str]
+    parsed: Parsed, found: list[Found], is_trend: bool, is_compare: bool, baseline_said: bool
 ) -> None:
     periods = [f.period for f in found]
     if len(periods) > 2 or (len(periods) == 2 and not is_compare):
@@ -520,7 +577,11 @@ def _periods_and_intent(
         if not periods:
             _compare_missing()
         current = max(periods, key=lambda p: p.start)
-        earlier = current.previous() if len(periods) == 1 else min(periods, key=lambda p: p.start)
+        earlier = min(periods, key=lambda p: p.start)
+        if len(periods) == 1 and baseline_said and current.unit and not current.to_date:
+            current = current.following(parsed.today)  # this week, vs last week
+        elif earlier == current:  # "last month compared with the previous month": before it
+            earlier = current.previous()  # type: ignore[assignment]
         before_current = current.previous()
         comparable = (
             earlier is not None
@@ -547,6 +608,20 @@ def _periods_and_intent(
     if is_trend:
         parsed.intent = "trend"
     parsed.period = periods[0] if periods else None
+
+
+def _baseline_said(text: str, compare_words: list[re.Match[str]], found: list[Found]) -> bool:
+    """ "clicks vs last week": the one period is what "vs" compares with (so the current
+    one is compared with it), not the one compared with its previous."""
+    if len(found) != 1:
+        return False
+    start = found[0].span[0]
+    for m in compare_words:
+        if "period" in m[0] or "before" in m[0] or m.end() > start:
+            continue
+        if all(word in {"the", "with", "to"} for word in text[m.end() : start].split()):
+            return True
+    return False
 
 
 def _compare_missing() -> None:

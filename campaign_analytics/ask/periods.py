@@ -92,6 +92,15 @@ class Period:
         days = spell_range(self.start, self.end)
         return days if self.label == days else f"{self.label} ({days})"
 
+    def following(self, today: dt.date) -> Period:
+        """The unit after this one, up to ``today`` ("vs last week": this week so far)."""
+        assert self.unit is not None
+        start = shift(unit_start(self.start, self.unit), self.unit, 1)
+        period = whole(start, self.unit, label=None)
+        if period.end < today:
+            return period
+        return Period(start, today, f"this {self.unit} so far", self.unit, to_date=True)
+
     def previous(self) -> Period | None:
         """The whole unit before this one (for "compare with the previous period")."""
         if self.unit is None:

@@ -46,7 +46,7 @@ METRIC_PHRASES: dict[str, tuple[str, ...]] = {
         r"expenses?",
         r"budget spent",
         r"money (?:spent|went)",
-        r"how much (?:did )?(?:i |we |you )?(?:spend|spent|pay|paid)",
+        r"how much (?:money )?(?:did |have |has )?(?:i |we |you )?(?:spend|spent|pay|paid)",
     ),
     "revenue": (
         r"revenue",
@@ -99,6 +99,7 @@ METRIC_PHRASES: dict[str, tuple[str, ...]] = {
         r"cost per (?:mille|mil|thousand(?: impressions| views)?|1000 impressions|1k)",
         r"cost per 1000",
         r"price per thousand(?: impressions)?",
+        r"(?:pay|paid|spend|spent) per (?:thousand|1000|mille)(?: impressions| views)?",
     ),
     "cpa": (
         r"cpa",
@@ -137,6 +138,11 @@ UNKNOWN_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     r"engagements?|engaged|likes|shares|comments": (
         "Engagement is not in the catalog; clicks or CTR?",
         ("clicks", "ctr"),
+    ),
+    r"average order value|aov": (
+        "Revenue per conversion (average order value) is not in the catalog; revenue and"
+        " conversions are. Which one?",
+        ("revenue", "conversions"),
     ),
     r"traffic|visits|sessions|visitors": (
         "Site traffic is not in the catalog; clicks or impressions?",
@@ -224,8 +230,9 @@ FORECAST = (
 )
 WHY = r"\bwhy\b|\bexplain\b|\breason\b"
 CHANGES = (
-    r"\b(?:pause|unpause|resume|stop|delete|remove|create|launch|disable|enable|raise|grant"
-    r"|truncate|insert into|drop (?:table|database)|alter table|update \w+ set)\b"
+    r"\b(?:pause|unpause|resume|stop|delete|remove|disable|enable|raise|grant|truncate"
+    r"|insert into|drop (?:table|database)|alter table|update \w+ set)\b"
+    r"|\b(?:create|launch|start|duplicate) (?:a|an|the|my|new|another)\b"
     r"|\bset (?:my|the|a|our) budget\b"
 )
 OTHER_TENANTS = (
@@ -249,6 +256,8 @@ _FILLER_WORDS = """
     largest smallest fewest max min maximum minimum greatest cheapest priciest number count
     rate value level amount figure figures results data numbers look like looks looking hey
     hi hello thanks thank okay ok about roughly approximately exactly up quick quickly
-    details detail
+    details detail bring brought generate generated make made earn break still yours during
+    drive drove driven deliver delivered produce produced higher lower better worse more less
+    increased decreased grew dropped fell rose getting average avg mean users people terms
 """
 FILLER = frozenset(_FILLER_WORDS.split())
