@@ -30,7 +30,7 @@ from campaign_analytics.metrics.catalog import Catalog
 from campaign_analytics.metrics.query import MetricQuery
 from campaign_analytics.settings import Settings
 from tests.dbt.test_dbt_kpis_match_postgres import PG_EVENTS, load, module_settings
-from tests.pipeline import dbt, postgres_rows
+from tests.pipeline import cli, dbt, one_line_error, postgres_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -109,6 +109,26 @@ def add_omnichannel_campaign(conn: psycopg.Connection) -> int:
     return campaign_id
 
 
+class Engine:
+    """The chDB client, opened when needed and released for a CLI subprocess (one process
+    holds a chDB directory at a time)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db: Any = None
+
+    @property
+    def db(self) -> Any:
+        if self._db is None:
+            self._db = warehouse.client(self.settings)
+        return self._db
+
+    def release(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
 @pytest.fixture(scope="module")
 def built(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
     from seed_generator import generate_batch
@@ -133,19 +153,19 @@ def built(make_database, session_dir: Path) -> Iterator[dict[str, Any]]:
         conn.commit()
     load(settings)
     dbt(settings, "build", "--exclude-resource-type", "unit_test", "test")
-    db = warehouse.client(settings)
+    engine = Engine(settings)
     try:
-        build = published.current(db, settings).build
+        build = published.current(engine.db, settings).build
         yield {
             "settings": settings,
-            "db": db,
+            "engine": engine,
             "build": build,
             "catalog": Catalog.load(settings.dbt_target_path / "manifest.json"),
-            "campaigns": list_campaigns(db, build.database, None),
+            "campaigns": list_campaigns(engine.db, build.database, None),
             "omnichannel": omnichannel,
         }
     finally:
-        db.close()
+        engine.release()
 
 
 def ask_as(built: dict[str, Any], tenant: int, question: str) -> AskAnswer:
@@ -154,7 +174,7 @@ def ask_as(built: dict[str, Any], tenant: int, question: str) -> AskAnswer:
         question,
         tenant=tenant,
         today=TODAY,
-        run=runner(built["db"], built["catalog"], database, tenant),
+        run=runner(built["engine"].db, built["catalog"], database, tenant),
         campaigns=[c for c in built["campaigns"] if c.advertiser_id == tenant],
         catalog=built["catalog"],
         data_version=built["build"].invocation_id,
@@ -303,3 +323,25 @@ def test_campaigns_carry_their_currency(built: dict[str, Any]) -> None:
     assert {c.campaign_id: c.currency for c in listed} == {
         k: v.strip() for k, v in currencies.items()
     }
+
+
+def test_the_cli_prints_the_answer_and_the_whole_response(built: dict[str, Any]) -> None:
+    settings = built["settings"]
+    built["engine"].release()
+    today = ("--today", TODAY.isoformat())
+    plain = cli(settings, "ask", REFERENCE[2], "--advertiser-id", str(TENANT), *today)
+    assert plain.returncode == 0, plain.stderr
+    as_json = cli(settings, "ask", REFERENCE[2], "--advertiser-id", str(TENANT), *today, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    response = AskAnswer.model_validate_json(as_json.stdout)
+    assert " ".join(plain.stdout.split()) == response.answer
+    assert_answer_equals_postgres(built, response)
+    assert response.meta["data_version"] == built["build"].invocation_id
+
+
+def test_the_cli_needs_an_advertiser_when_there_are_several(built: dict[str, Any]) -> None:
+    built["engine"].release()
+    result = cli(built["settings"], "ask", "spend last week")
+    one_line_error(result, "2 advertisers", "(1, 2)", "--advertiser-id")
+    result = cli(built["settings"], "ask", "spend last week", "--advertiser-id", "9")
+    one_line_error(result, "advertiser 9 has no campaigns", "advertisers: 1, 2")
