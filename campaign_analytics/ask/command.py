@@ -80,10 +80,11 @@ def answer_question(
 
 
 def render(answer: AskAnswer, console: Console) -> None:
+    # one sentence per line, never wrapped: it is pasted into chats and scripts
     if answer.answer is not None:
-        console.print(escape(answer.answer), highlight=False)
+        console.print(escape(answer.answer), highlight=False, soft_wrap=True)
         return
     assert answer.clarification is not None
-    console.print(escape(answer.clarification.question), highlight=False)
+    console.print(escape(answer.clarification.question), highlight=False, soft_wrap=True)
     for option in answer.clarification.options:
-        console.print(f"  - {escape(option)}", highlight=False)
+        console.print(f"  - {escape(option)}", highlight=False, soft_wrap=True)
