@@ -71,6 +71,10 @@ docs: setup ## dbt docs generate (catalog and lineage in dbt_project/target)
 docs-serve: setup ## Serve the dbt docs site (lineage) on http://localhost:8080 (DOCS_PORT=8081 for another port)
 	@$(CLI) dbt docs serve --port $(DOCS_PORT)
 
+.PHONY: serve
+serve: setup seed load transform ## Start the insights API (http://127.0.0.1:8000) and print a fresh demo API key
+	@$(CLI) serve --demo-key
+
 .PHONY: kpis
 kpis: setup ## Print the KPI report from the marts
 	@$(CLI) kpis
@@ -115,3 +119,13 @@ ps: ## Show the compose services
 .PHONY: logs
 logs: ## Follow the compose services' logs
 	docker compose logs -f
+
+# --- Ad-platform APIs (dlt_pipelines/ad_apis, docs/ad_platform_apis.md) ---
+
+.PHONY: load-platforms
+load-platforms: setup ## Load the ad-platform APIs configured in the environment (.env.example)
+	@$(CLI) load --platforms $(if $(FULL_REFRESH),--full-refresh)
+
+.PHONY: demo-platforms
+demo-platforms: setup seed load ## Fake Meta/Google/TikTok/LinkedIn APIs locally, load and reconcile them
+	@$(RUN) python -m tests.fake_ad_apis.demo

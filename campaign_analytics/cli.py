@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -15,9 +16,9 @@ import chdb_engine
 import typer
 from rich.console import Console
 
-from campaign_analytics import dbt_preflight, postgres
+from campaign_analytics import dbt_preflight, engine_owner, postgres
 from campaign_analytics.errors import UserFacingError, one_line
-from campaign_analytics.settings import DBT_PROJECT_DIR, get_settings
+from campaign_analytics.settings import DBT_PROJECT_DIR, Settings, get_settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 pg_app = typer.Typer(help="The embedded PostgreSQL server (target embedded).")
@@ -44,6 +45,15 @@ def reports_errors(command: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _settings_not_served() -> Settings:
+    """The settings, once no `serve` process owns their embedded engines (one line if so)."""
+    settings = get_settings()
+    busy = engine_owner.busy_message(settings)
+    if busy:
+        raise UserFacingError(busy)
+    return settings
 
 
 @pg_app.command("start")
@@ -114,12 +124,26 @@ def load(
             "schemas from ClickHouse (the fix when they are corrupt).",
         ),
     ] = False,
+    platforms: Annotated[
+        bool,
+        typer.Option(
+            "--platforms",
+            help="Load the ad-platform APIs configured in the environment (.env.example) "
+            "instead of PostgreSQL.",
+        ),
+    ] = False,
 ) -> None:
     """Replicate PostgreSQL into ClickHouse's raw database with dlt, then reconcile."""
+    settings = _settings_not_served()
+    if platforms:
+        from dlt_pipelines.ad_apis.run import run_and_report as load_platforms
+
+        load_platforms(settings, full_refresh=full_refresh, console=console)
+        return
     from dlt_pipelines.run import run_and_report
 
     run_and_report(
-        get_settings(),
+        settings,
         full_refresh=full_refresh,
         console=console,
         remove_deletes=reconcile,
@@ -138,7 +162,7 @@ def reconcile_command(
     """Remove rows hard-deleted in PostgreSQL from ClickHouse and compare both sides."""
     from dlt_pipelines.run import reconcile_only
 
-    reconcile_only(get_settings(), warn_only=warn_only, console=console)
+    reconcile_only(_settings_not_served(), warn_only=warn_only, console=console)
 
 
 @app.command(
@@ -150,6 +174,8 @@ def dbt(ctx: typer.Context) -> None:
     """Run dbt in dbt_project/ with the settings' environment: `campaign-analytics dbt build`."""
     settings = get_settings()
     settings.ensure_data_dir()
+    if ctx.args[:2] != ["docs", "serve"]:  # serving docs opens no engine
+        _settings_not_served()
     dbt_preflight.check(settings, ctx.args)
     env = os.environ | settings.dbt_env()
     dbt_exe = Path(sys.executable).with_name("dbt")
@@ -185,7 +211,7 @@ def kpis(
             raise typer.BadParameter(message, param_hint=option) from None
 
     filters = Filters(day("--start", start), day("--end", end), tuple(platform or ()))
-    settings = get_settings()
+    settings = _settings_not_served()
     settings.ensure_data_dir()
     print_report(settings, console, filters, top)
 
@@ -208,7 +234,7 @@ def ask_command(
     """Answer a question about an advertiser's campaigns from the newest published build."""
     from campaign_analytics.ask.command import answer_question, parse_today, render
 
-    settings = get_settings()
+    settings = _settings_not_served()
     settings.ensure_data_dir()
     answer, warning = answer_question(settings, question, advertiser_id, parse_today(today))
     if warning:
@@ -217,6 +243,168 @@ def ask_command(
         print(answer.model_dump_json(indent=2))
     else:
         render(answer, console)
+
+
+keys_app = typer.Typer(help="API keys of the insights service (stored hashed in PostgreSQL).")
+app.add_typer(keys_app, name="api-keys")
+
+
+@keys_app.command("create")
+@reports_errors
+def api_keys_create(
+    advertiser_id: Annotated[int, typer.Option(help="The advertiser (tenant) the key reads.")],
+    role: Annotated[
+        str, typer.Option(help="viewer: its advertiser only; admin: may name another.")
+    ] = "viewer",
+    expires: Annotated[
+        str | None, typer.Option(help="Lifetime, e.g. 30d, 12h, 90m.", show_default="never")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A note to recognize the key by.")] = None,
+) -> None:
+    """Create a key and print it, once: only its hash is stored."""
+    from campaign_analytics.service import auth
+    from seed_generator.migrations import apply_migrations
+
+    lifetime = auth.parse_duration(expires) if expires else None
+    with postgres.connect(get_settings()) as conn:
+        apply_migrations(conn)
+        key, row = auth.create_key(
+            conn, advertiser_id=advertiser_id, role=role, expires_in=lifetime, name=name
+        )
+    expiry = f", expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else ""
+    err_console.print(
+        f"API key {row.id} ({row.role}, advertiser {row.advertiser_id}{expiry}); it is shown "
+        "only now:",
+        highlight=False,
+    )
+    print(key)
+
+
+@keys_app.command("list")
+@reports_errors
+def api_keys_list() -> None:
+    """Every key: id, prefix, advertiser, role, created, expires, revoked."""
+    from rich.table import Table
+
+    from campaign_analytics.service import auth
+    from seed_generator.migrations import apply_migrations
+
+    with postgres.connect(get_settings()) as conn:
+        apply_migrations(conn)
+        keys = auth.list_keys(conn)
+    table = Table(title="API keys")
+    for column in ("id", "prefix", "advertiser", "role", "name", "created", "expires", "revoked"):
+        table.add_column(column)
+    for key in keys:
+        table.add_row(
+            str(key.id),
+            key.prefix + "…",
+            str(key.advertiser_id),
+            key.role,
+            key.name or "",
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.expires_at:%Y-%m-%d %H:%M}" if key.expires_at else "never",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+@reports_errors
+def api_keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (api-keys list).")],
+) -> None:
+    """Revoke a key: the API refuses it within CA_API_KEY_CACHE_SECONDS (default 5)."""
+    from campaign_analytics.service import auth
+
+    with postgres.connect(get_settings()) as conn:
+        key = auth.revoke_key(conn, key_id)
+    console.print(f"revoked API key {key.id} ({key.prefix}…)")
+
+
+@app.command()
+@reports_errors
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on.", show_default="CA_API_HOST, 127.0.0.1"),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port.", show_default="CA_API_PORT, 8000")
+    ] = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh/--no-refresh",
+            help="Refresh the warehouse in this process (load, dbt build, publish) every "
+            "--refresh-every seconds; --no-refresh when an orchestrator runs the loads.",
+            show_default="refresh on the embedded target",
+        ),
+    ] = True,
+    refresh_every: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds between refreshes.", show_default="CA_REFRESH_EVERY_SECONDS, 60"
+        ),
+    ] = None,
+    demo_key: Annotated[
+        bool,
+        typer.Option(
+            "--demo-key",
+            help="Create a viewer key for the first advertiser and print a curl session.",
+        ),
+    ] = False,
+) -> None:
+    """The insights API over the published marts (OpenAPI at /docs)."""
+    import dataclasses
+
+    import uvicorn
+
+    from campaign_analytics.service.app import create_app
+
+    settings = _settings_not_served()
+    settings.ensure_data_dir()
+    service = dataclasses.replace(
+        settings.service,
+        host=host or settings.service.host,
+        port=port or settings.service.port,
+        refresh_every_seconds=refresh_every or settings.service.refresh_every_seconds,
+    )
+    settings = dataclasses.replace(settings, service=service)
+    url = f"http://{service.host}:{service.port}"
+    if demo_key:
+        _print_demo_session(settings, url)
+    with contextlib.ExitStack() as stack:
+        if settings.target == "embedded":
+            # chDB installs its own SIGTERM/SIGINT handlers when its engine starts: start it
+            # before uvicorn, whose handlers (a graceful shutdown) then take precedence
+            stack.enter_context(chdb_engine.held(settings.chdb_path, settings.lock_wait_seconds))
+        err_console.print(f"insights API on {url} (OpenAPI: {url}/docs)", highlight=False)
+        uvicorn.run(
+            # the app claims the data directory for its life (serve.json): uvicorn re-raises
+            # SIGTERM after its graceful shutdown, so nothing after run() would get to run
+            create_app(settings, refresh=refresh, owner_url=url),
+            host=service.host,
+            port=service.port,
+            log_level="warning",
+        )
+
+
+def _print_demo_session(settings: Settings, url: str) -> None:
+    from campaign_analytics.service import auth
+    from seed_generator.migrations import apply_migrations
+
+    with postgres.connect(settings) as conn:
+        apply_migrations(conn)
+        first = conn.execute("select min(id) from advertisers").fetchone()
+        if not first or first[0] is None:
+            raise UserFacingError("no advertiser in the source; run `make seed` first")
+        key, row = auth.create_key(conn, advertiser_id=int(first[0]), name="make serve demo")
+    err_console.print(
+        f"demo API key {row.id} (viewer, advertiser {row.advertiser_id}); paste:",
+        highlight=False,
+    )
+    print(f"export CA_API={url} CA_API_KEY={key}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,3 +9,16 @@ class UserFacingError(Exception):
 
 def one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
+
+
+def root_cause(error: BaseException) -> BaseException:
+    """The innermost exception behind ``error``: dlt wraps a step's failure several times
+    (``PipelineStepFailed`` -> ``ResourceExtractionError`` -> the source's own error)."""
+    seen = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        nested = getattr(error, "exception", None) or error.__cause__
+        if not isinstance(nested, BaseException):
+            break
+        error = nested
+    return error

@@ -65,6 +65,8 @@ _COLUMNS = "invocation_id, status, published_database, finished_at, problems"
 
 def _build(row: tuple[Any, ...]) -> Build:
     invocation_id, status, database, finished_at, problems = row
+    if finished_at.tzinfo is None:  # DateTime64(3, 'UTC') comes back naive
+        finished_at = finished_at.replace(tzinfo=dt.UTC)
     return Build(str(invocation_id), str(status), str(database), finished_at, tuple(problems))
 
 

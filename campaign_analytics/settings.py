@@ -43,6 +43,72 @@ class ClickHouseServer:
     secure: bool
 
 
+# --- Ad-platform reporting APIs (dlt_pipelines/ad_apis) ---------------------------------------
+# Per platform: the production base URL, and the source arguments read from the environment as
+# <PLATFORM>_<ARGUMENT> (META_ADS_ACCESS_TOKEN, ...). An argument left unset there is resolved
+# by dlt from .dlt/secrets.toml or SOURCES__<PLATFORM>__<ARGUMENT>.
+AD_PLATFORM_APIS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "meta_ads": ("https://graph.facebook.com", ("access_token",)),
+    "google_ads": (
+        "https://googleads.googleapis.com",
+        (
+            "developer_token",
+            "login_customer_id",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "token_url",
+        ),
+    ),
+    "tiktok_ads": ("https://business-api.tiktok.com", ("access_token",)),
+    "linkedin_ads": (
+        "https://api.linkedin.com",
+        ("access_token", "client_id", "client_secret", "refresh_token", "token_url"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AdPlatformApi:
+    """One ad platform's reporting API; it is loaded when it has account ids."""
+
+    platform: str
+    base_url: str
+    account_ids: tuple[str, ...]
+    # source arguments set in the environment (tokens among them): never printed
+    arguments: dict[str, str] = field(repr=False, default_factory=dict)
+
+    def env_name(self, argument: str) -> str:
+        return f"{self.platform.upper()}_{argument.upper()}"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """`campaign-analytics serve`: the insights API (campaign_analytics/service)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # JWTs: HS256 with a shared secret and/or RS256 with a public key (PEM text or a file);
+    # exp, aud and iss are required and checked
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = field(default=None, repr=False)
+    jwt_audience: str = "campaign-analytics"
+    jwt_issuer: str | None = None
+    # per token, `limits` syntax ("600/minute", "20/second;600/minute")
+    rate_limit: str = "600/minute"
+    tenant_concurrency: int = 4
+    query_timeout_seconds: float = 10.0
+    cache_ttl_seconds: float = 300.0
+    # a verified API key is trusted this long before PostgreSQL is asked again (revocation)
+    api_key_cache_seconds: float = 5.0
+    redis_url: str | None = field(default=None, repr=False)
+    refresh_every_seconds: float = 60.0
+    version_poll_seconds: float = 2.0
+    # the server target reads with this (read-only) user when set; the loader's otherwise
+    reader_user: str | None = None
+    reader_password: str = field(default="", repr=False)
+
+
 @dataclass(frozen=True)
 class Settings:
     target: Target
@@ -60,6 +126,8 @@ class Settings:
     source_name: str
     # DBT_TARGET_PATH, dbt's own variable; None: dbt_project/target
     dbt_target_dir: Path | None = None
+    ad_platform_apis: tuple[AdPlatformApi, ...] = ()
+    service: ServiceSettings = field(default_factory=ServiceSettings)
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -161,6 +229,86 @@ def _lock_wait_seconds(env: dict[str, str]) -> float:
         raise SettingsError(str(error)) from None
 
 
+def _ad_platform_apis(env: dict[str, str]) -> tuple[AdPlatformApi, ...]:
+    apis = []
+    for platform, (default_url, arguments) in AD_PLATFORM_APIS.items():
+        prefix = platform.upper()
+        base_url = env.get(f"{prefix}_BASE_URL") or default_url
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{prefix}_BASE_URL={base_url!r} is not an http(s) URL")
+        raw_ids = env.get(f"{prefix}_ACCOUNT_IDS", "")
+        # accept the forms the platforms' UIs show: act_123 (Meta), 123-456-7890 (Google)
+        ids = tuple(
+            part.strip().removeprefix("act_").replace("-", "")
+            for part in raw_ids.split(",")
+            if part.strip()
+        )
+        if not all(account.isdigit() for account in ids):
+            raise SettingsError(
+                f"{prefix}_ACCOUNT_IDS={raw_ids!r} is not a comma-separated list of numeric "
+                "account ids"
+            )
+        values = {
+            a: env[f"{prefix}_{a.upper()}"] for a in arguments if env.get(f"{prefix}_{a.upper()}")
+        }
+        apis.append(AdPlatformApi(platform, base_url.rstrip("/"), ids, values))
+    return tuple(apis)
+
+
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise SettingsError(f"{name}={raw!r} is not a positive number; set e.g. {default:g}")
+    return value
+
+
+def _service(env: dict[str, str]) -> ServiceSettings:
+    public_key = env.get("CA_JWT_PUBLIC_KEY") or None
+    if public_key and "BEGIN" not in public_key:
+        try:
+            public_key = Path(public_key).expanduser().read_text()
+        except OSError as error:
+            raise SettingsError(
+                f"CA_JWT_PUBLIC_KEY={public_key!r} is neither a PEM key nor a readable file "
+                f"({error.strerror}); give the key or its path"
+            ) from None
+    if (env.get("CA_JWT_SECRET") or public_key) and not env.get("CA_JWT_ISSUER"):
+        raise SettingsError(
+            "CA_JWT_SECRET/CA_JWT_PUBLIC_KEY need CA_JWT_ISSUER: a JWT's iss is always checked"
+        )
+    rate_limit = env.get("CA_RATE_LIMIT", "600/minute")
+    try:
+        from limits import parse_many
+
+        parse_many(rate_limit)
+    except ValueError:
+        raise SettingsError(
+            f"CA_RATE_LIMIT={rate_limit!r} is not a rate; use e.g. 600/minute or 20/second"
+        ) from None
+    return ServiceSettings(
+        host=env.get("CA_API_HOST", "127.0.0.1"),
+        port=_int(env, "CA_API_PORT", 8000),
+        jwt_secret=env.get("CA_JWT_SECRET") or None,
+        jwt_public_key=public_key,
+        jwt_audience=env.get("CA_JWT_AUDIENCE", "campaign-analytics"),
+        jwt_issuer=env.get("CA_JWT_ISSUER") or None,
+        rate_limit=rate_limit,
+        tenant_concurrency=int(_positive(env, "CA_TENANT_CONCURRENCY", 4)),
+        query_timeout_seconds=_positive(env, "CA_QUERY_TIMEOUT_SECONDS", 10),
+        cache_ttl_seconds=_positive(env, "CA_CACHE_TTL_SECONDS", 300),
+        api_key_cache_seconds=float(env.get("CA_API_KEY_CACHE_SECONDS", "5") or 0),
+        redis_url=env.get("REDIS_URL") or None,
+        refresh_every_seconds=_positive(env, "CA_REFRESH_EVERY_SECONDS", 60),
+        version_poll_seconds=_positive(env, "CA_VERSION_POLL_SECONDS", 2),
+        reader_user=env.get("CLICKHOUSE_READER_USER") or None,
+        reader_password=env.get("CLICKHOUSE_READER_PASSWORD", ""),
+    )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: the process environment)."""
     env = dict(os.environ if environ is None else environ)
@@ -206,6 +354,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             if env.get("DBT_TARGET_PATH")
             else None
         ),
+        ad_platform_apis=_ad_platform_apis(env),
+        service=_service(env),
     )
 
 

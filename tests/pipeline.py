@@ -6,8 +6,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import chdb_engine
 import psycopg
 
-from campaign_analytics.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
+from campaign_analytics.settings import REPO_ROOT, Settings
 
 # One advertiser with one campaign on two channels, and one audience (ids 1, 1-2, 1).
 FIXED_ENTITIES = """
@@ -118,45 +116,13 @@ def load(settings: Settings, *, full_refresh: bool = False) -> Any:
         return dlt_load.run(settings, dsn=source_dsn(settings), full_refresh=full_refresh).pipeline
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def dbt(settings: Settings, *args: str) -> Any:
     """``dbt <args>`` in this process (dbt's programmatic runner), failing the test on error."""
-    from dbt.cli.main import dbtRunner
+    from campaign_analytics.dbt_inprocess import failures, invoke
 
-    with _environment(settings.dbt_env()):
-        result = dbtRunner().invoke(
-            [
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(settings.dbt_target_path),
-                "--log-path",
-                str(settings.data_dir / "dbt_logs"),
-                "--quiet",
-            ]
-        )
+    result = invoke(settings, *args)
     if not result.success:
-        failures = []
-        for node in getattr(result.result, "results", None) or []:
-            if str(node.status) not in {"success", "pass"}:
-                failures.append(f"{node.node.unique_id}: {node.status}: {node.message}")
-        raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception} {failures}")
+        raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception} {failures(result)}")
     return result
 
 

@@ -33,6 +33,11 @@ NOT_RUN = {
     "make up": "needs a Docker engine",
     "cp .env.example .env": "the server target: needs a Docker engine",
     "uv run python bench/bench_seed.py": "benchmarks take minutes (bench/)",
+    "make serve": "the curl session's test starts it (it needs the server running)",
+    "campaign-analytics serve": "the curl session's test starts the API (make serve)",
+    # the same load against the local fakes is `make demo-platforms`, which runs here
+    "make load-platforms": "needs ad-platform accounts and credentials",
+    "campaign-analytics load --platforms": "needs ad-platform accounts and credentials",
 }
 # `make demo` is `make setup seed load transform docs kpis`: the fixture ran these targets
 RUN_BY_DEMO = {"make seed", "make load", "make transform", "make docs", "make kpis"}
@@ -64,7 +69,15 @@ def inline_commands() -> list[str]:
 def reason_not_run(command: str) -> str | None:
     if command in RUN_BY_DEMO:
         return "`make demo`, the module's fixture, runs this target"
-    return next((why for start, why in NOT_RUN.items() if command.startswith(start)), None)
+    # a command, or a command with arguments: `make demo` is not `make demo-platforms`
+    return next(
+        (
+            why
+            for start, why in NOT_RUN.items()
+            if command == start or command.startswith(f"{start} ")
+        ),
+        None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +166,9 @@ def test_readme_block_runs_as_pasted(demo, block: list[str]) -> None:
     why = reason_not_run(block[0])
     if why:
         pytest.skip(why)
+    if any("$CA_API" in line for line in block):
+        api_session(block, demo)
+        return
     runnable = [line for line in block if not reason_not_run(line)]
     serving = [line for line in runnable if SERVES.search(line)]
     sequential = [line for line in runnable if line not in serving]
@@ -160,6 +176,57 @@ def test_readme_block_runs_as_pasted(demo, block: list[str]) -> None:
     run("\n".join(sequential), demo)
     for line in serving:
         serve_and_fetch(line, demo, prelude)
+
+
+def api_session(block: list[str], env: dict[str, str]) -> None:
+    """`make serve`, then the README's curl lines with the `export` line it printed."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["bash", "-c", "make serve"],
+        cwd=REPO_ROOT,
+        env=env | {"CA_API_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        exports = ""
+        for line in process.stdout:  # make's steps, then the line to paste
+            if line.startswith("export CA_API="):
+                exports = line.strip()
+                break
+        assert exports, process.stderr.read() if process.stderr else "make serve printed no key"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as page:
+                    if page.status == 200:
+                        break
+            except OSError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "the API never got ready"
+            time.sleep(0.3)
+        for line in block:
+            answer = run(f"{exports}\n{line}", env).stdout
+            assert answer.strip(), line
+            if '/metrics"' not in line:  # JSON answers, none of them an error
+                assert '"detail"' not in answer, (line, answer[:500])
+        # meanwhile the embedded engines are the server's: a load says whose, in one line
+        load = subprocess.run(
+            ["make", "--no-print-directory", "load"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert load.returncode != 0
+        assert "owns the embedded engines" in load.stderr and "/v1/admin/refresh" in load.stderr
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
 
 
 @pytest.mark.parametrize("command", inline_commands())

@@ -70,3 +70,11 @@ def list_campaigns(db: Any, database: str, tenant: int | None) -> list[CampaignI
         )
         for r in answer.result_rows
     ]
+
+
+def list_platforms(db: Any, database: str) -> list[str]:
+    """Every platform (channel) name of a published build."""
+    answer = db.query(
+        f"select toString(channel_name) from {quote(database)}.dim_channels order by 1"
+    )
+    return [row[0] for row in answer.result_rows]

@@ -1,0 +1,95 @@
+"""dbt in this process (dbtRunner), with the settings' environment and a reused manifest.
+
+A new dbt process costs seconds of imports and parsing before the first node; the serve
+process refreshes every minute (and, live, every few seconds), so it runs dbt in-process and
+parses the project again only when a project file changed. dbt-core allows one invocation at
+a time per process: callers serialize them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from campaign_analytics.errors import one_line
+from campaign_analytics.settings import DBT_PROJECT_DIR, Settings
+
+PROJECT_FILES = ("models", "macros", "tests", "seeds", "snapshots", "dbt_project.yml")
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in os.environ for the block (profiles.yml and sources read them)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def invoke(settings: Settings, *args: str, manifest: Any = None, quiet: bool = True) -> Any:
+    """``dbt <args>`` on the project, with the settings' environment; dbt's result."""
+    from dbt.cli.main import dbtRunner
+
+    paths = [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(settings.dbt_target_path),
+        "--log-path",
+        str(settings.data_dir / "dbt_logs"),
+    ]
+    with environment(settings.dbt_env()):
+        return dbtRunner(manifest=manifest).invoke([*args, *paths, *(["--quiet"] if quiet else [])])
+
+
+def failures(result: Any) -> list[str]:
+    """`node: status: message` of every node that did not pass."""
+    return [
+        f"{node.node.name}: {node.status}: {one_line(node.message or '')}"
+        for node in getattr(result.result, "results", None) or []
+        if str(node.status) not in {"success", "pass", "skipped", "warn"}
+    ]
+
+
+class DbtInProcess:
+    """`dbt build` reusing the parsed manifest until the project changes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._manifest: Any = None
+        self._parsed_at = 0.0
+
+    def _project_changed(self) -> bool:
+        newest = 0.0
+        for name in PROJECT_FILES:
+            path = DBT_PROJECT_DIR / name
+            files = [path] if path.is_file() else path.rglob("*") if path.exists() else []
+            newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
+        return newest > self._parsed_at
+
+    def build(self, *selection: str) -> Any:
+        if self._manifest is None or self._project_changed():
+            started = time.time()
+            parsed = invoke(self.settings, "parse")
+            if not parsed.success:
+                raise RuntimeError(f"dbt parse failed: {one_line(parsed.exception or '')}")
+            self._manifest, self._parsed_at = parsed.result, started
+        result = invoke(self.settings, "build", *selection, manifest=self._manifest)
+        if not result.success:
+            problems = failures(result)
+            raise RuntimeError(
+                "dbt build failed (not published): "
+                + ("; ".join(problems[:5]) or one_line(result.exception or "unknown error"))
+            )
+        return result

@@ -1,0 +1,196 @@
+"""What the API process holds: the warehouse, the catalog, the data version, cache, limits.
+
+The data version is the published dbt build readers see. A background task polls it (one
+tiny query every CA_VERSION_POLL_SECONDS) and a refresh done in this process sets it at
+once; every cached answer is keyed by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from campaign_analytics import postgres
+from campaign_analytics import published as published_builds
+from campaign_analytics.errors import UserFacingError
+from campaign_analytics.metrics.campaigns import CampaignInfo, list_campaigns, list_platforms
+from campaign_analytics.metrics.catalog import Catalog
+from campaign_analytics.metrics.compiler import compile_query
+from campaign_analytics.metrics.executor import QueryResult, execute, jsonable
+from campaign_analytics.metrics.query import MetricQuery
+from campaign_analytics.service.auth import Verifier
+from campaign_analytics.service.cache import AnswerCache, cache_key
+from campaign_analytics.service.limiting import RateLimiter, TenantConcurrency
+from campaign_analytics.service.observability import Metrics
+from campaign_analytics.service.refresh import Refresher
+from campaign_analytics.service.warehouse import Warehouse
+from campaign_analytics.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class NotReadyError(UserFacingError):
+    """No published build yet (or the catalog is missing): 503."""
+
+
+@dataclass
+class Answer:
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    cache: str  # hit, miss
+    elapsed_ms: float
+    rows_read: int
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    warehouse: Warehouse
+    verifier: Verifier
+    cache: AnswerCache
+    rate_limiter: RateLimiter
+    concurrency: TenantConcurrency
+    refresher: Refresher | None
+    metrics: Metrics = field(init=False)
+    catalog: Catalog | None = None
+    published: published_builds.Published | None = None
+    _catalog_mtime: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics(self.data_version_age)
+
+    @classmethod
+    def create(cls, settings: Settings, *, refresh: bool) -> ServiceState:
+        service = settings.service
+        dsn = postgres.source_dsn(settings)
+
+        def connect() -> psycopg.Connection:
+            return psycopg.connect(dsn, connect_timeout=5)
+
+        return cls(
+            settings=settings,
+            warehouse=Warehouse(settings),
+            verifier=Verifier(service, connect),
+            cache=AnswerCache(service.cache_ttl_seconds, service.redis_url),
+            rate_limiter=RateLimiter(service.rate_limit, service.redis_url),
+            concurrency=TenantConcurrency(service.tenant_concurrency),
+            refresher=Refresher(settings) if refresh else None,
+        )
+
+    # -- the data version -------------------------------------------------------------------
+
+    @property
+    def data_version(self) -> str | None:
+        return self.published.build.invocation_id if self.published else None
+
+    def data_version_age(self) -> float:
+        if self.published is None:
+            return float("nan")
+        return (
+            dt.datetime.now(dt.UTC) - self.published.build.finished_at.replace(tzinfo=dt.UTC)
+        ).total_seconds()
+
+    async def sync_version(self) -> None:
+        """Read the newest published build (and the catalog when dbt rewrote the manifest)."""
+        manifest = self.settings.dbt_target_path / "manifest.json"
+        mtime = manifest.stat().st_mtime if manifest.exists() else 0.0
+        if mtime and mtime != self._catalog_mtime:
+            self.catalog = Catalog.load(manifest)
+            self._catalog_mtime = mtime
+        try:
+            self.published = await self.warehouse.run(
+                lambda db: published_builds.current(db, self.settings)
+            )
+        except published_builds.NoPublishedBuildError:
+            self.published = None
+
+    async def poll_version(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.service.version_poll_seconds)
+            try:
+                await self.sync_version()
+            except Exception as error:  # keep serving the version we have
+                log.warning("could not read the data version: %s", error)
+
+    def ready(self) -> tuple[Catalog, published_builds.Published]:
+        if self.catalog is None:
+            raise NotReadyError("no metric catalog (dbt manifest) yet; run `make transform`")
+        if self.published is None:
+            raise NotReadyError("no published dbt build yet; run `make transform` or a refresh")
+        return self.catalog, self.published
+
+    # -- answers ---------------------------------------------------------------------------
+
+    async def answer(self, query: MetricQuery, tenant: int | None) -> tuple[MetricQuery, Answer]:
+        """``query`` for ``tenant`` on the current data version, from the cache when it can."""
+        catalog, published = self.ready()
+        normalized = query.normalized()
+        compiled = compile_query(normalized, catalog, published.build.database, tenant)
+        key = cache_key(
+            "query", tenant, published.build.invocation_id, normalized.model_dump(mode="json")
+        )
+
+        async def compute() -> dict[str, Any]:
+            async with self.concurrency.slot(tenant):
+                result: QueryResult = await self.warehouse.run(lambda db: execute(db, compiled))
+            return {
+                "columns": result.columns,
+                "rows": [{k: jsonable(v) for k, v in row.items()} for row in result.rows],
+                "elapsed_ms": result.elapsed_ms,
+                "rows_read": result.rows_read,
+            }
+
+        value, hit = await self.cache.get_or_compute(key, compute)
+        self.metrics.cache.labels("hit" if hit else "miss").inc()
+        return normalized, Answer(
+            rows=value["rows"],
+            columns=value["columns"],
+            cache="hit" if hit else "miss",
+            elapsed_ms=value["elapsed_ms"],
+            rows_read=value["rows_read"],
+        )
+
+    async def campaigns(self, tenant: int) -> list[CampaignInfo]:
+        _, published = self.ready()
+        key = cache_key("campaigns", tenant, published.build.invocation_id, None)
+
+        async def compute() -> list[dict[str, Any]]:
+            found = await self.warehouse.run(
+                lambda db: list_campaigns(db, published.build.database, tenant)
+            )
+            return [c.as_json() for c in found]
+
+        value, _ = await self.cache.get_or_compute(key, compute)
+        return [
+            CampaignInfo(
+                c["campaign_id"],
+                c["name"],
+                c["advertiser_id"],
+                c["status"],
+                dt.date.fromisoformat(c["start_date"]),
+                dt.date.fromisoformat(c["end_date"]),
+                c["is_deleted"],
+                tuple(c["platforms"]),
+            )
+            for c in value
+        ]
+
+    async def platforms(self) -> list[str]:
+        """Every platform (channel) name of the published build."""
+        _, published = self.ready()
+        key = cache_key("platforms", None, published.build.invocation_id, None)
+
+        async def compute() -> list[str]:
+            return await self.warehouse.run(lambda db: list_platforms(db, published.build.database))
+
+        value, _ = await self.cache.get_or_compute(key, compute)
+        return list(value)
+
+    async def close(self) -> None:
+        await self.cache.close()
+        self.warehouse.close()
