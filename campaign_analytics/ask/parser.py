@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 
 from campaign_analytics.ask import vocabulary as vocab
 from campaign_analytics.ask.entities import WORD_CUTOFF, CampaignMatch, CampaignNames, Platforms
-from campaign_analytics.ask.models import Clarification
+from campaign_analytics.ask.models import Clarification, ClarificationKind
 from campaign_analytics.ask.normalize import MAX_QUESTION_CHARS, normalize, words
 from campaign_analytics.ask.periods import NUMBER_WORDS, Found, Period, PeriodError, find_periods
 from campaign_analytics.metrics.campaigns import CampaignInfo
@@ -66,15 +66,16 @@ class Parsed:
 class _AskBackError(Exception):
     """Stop parsing: answer with this clarification."""
 
-    def __init__(self, kind: str, question: str, options: Sequence[str] = ()) -> None:
+    def __init__(self, kind: ClarificationKind, question: str, options: Sequence[str] = ()) -> None:
         super().__init__(question)
-        self.clarification = Clarification(kind=kind, question=question, options=list(options))  # type: ignore[arg-type]
+        self.clarification = Clarification(kind=kind, question=question, options=list(options))
 
 
 class _Text:
     """The normalized question; rules blank out what they explain."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.rest = text
 
     def take(self, pattern: str) -> list[re.Match[str]]:
@@ -89,6 +90,10 @@ class _Text:
 
     def has(self, pattern: str) -> bool:
         return re.search(pattern, self.rest) is not None
+
+    def said(self, span: tuple[int, int]) -> list[str]:
+        """The words at ``span`` as the question said them."""
+        return self.text[span[0] : span[1]].split()
 
 
 def _metric_patterns(catalog: Catalog) -> list[tuple[re.Pattern[str], str]]:
@@ -144,6 +149,30 @@ def parse(
     return parsed
 
 
+@dataclass
+class _Said:
+    """What the grammar found, before it is resolved into a query."""
+
+    named: list[CampaignMatch]
+    found: list[Found]
+    latest: list[re.Match[str]]
+    metrics: list[str]
+    platforms: list[str]
+    top: list[re.Match[str]]
+    rank_words: list[re.Match[str]]
+    which: list[re.Match[str]]
+    entity_word: str | None
+    dims: list[str]
+    grains: list[str]
+    is_trend: bool
+    is_compare: bool
+    baseline_said: bool
+
+    @property
+    def direction_words(self) -> list[str]:
+        return [m["dir"] or m["dir2"] for m in self.top] + [m[0] for m in self.rank_words]
+
+
 def _parse(
     parsed: Parsed,
     question: str,
@@ -160,10 +189,43 @@ def _parse(
             f"{MAX_QUESTION_CHARS}, for example:",
             EXAMPLES,
         )
-    text = _Text(parsed.text)
     names = CampaignNames(own)
     platforms = Platforms.of(own)
+    said = _read(parsed, today, names, platforms, catalog)
+    if not said.metrics:
+        raise _AskBackError("missing", "Which metric?", vocab.METRIC_OPTIONS)
+    parsed.metrics = said.metrics
+    parsed.platforms = _own_platforms(said.platforms, platforms)
+    parsed.campaigns = _campaigns(said.named)
+    if said.latest and not parsed.campaigns:
+        parsed.campaigns = [_latest(parsed, own, today, first=bool(said.latest[0]["first"]))]
+    parsed.descending = _descending(said.direction_words, said.metrics[0])
+    _periods_and_intent(parsed, said.found, said.is_trend, said.is_compare, said.baseline_said)
+    group_by, order_by, limit = _shape(parsed, said)
 
+    filters = []
+    if parsed.platforms:
+        filters.append(_filter("platform", parsed.platforms))
+    if parsed.campaigns:
+        filters.append(_filter("campaign", [c.campaign_id for c in parsed.campaigns]))
+    if parsed.status:
+        filters.append(Filter(dimension="campaign_status", value=parsed.status))
+    period = parsed.period
+    parsed.query = MetricQuery(
+        metrics=said.metrics,
+        group_by=group_by,
+        time=TimeRange(start=period.start, end=period.end) if period else TimeRange(),
+        filters=filters,
+        order_by=order_by,
+        **({"limit": limit} if limit else {}),
+    ).normalized()
+
+
+def _read(
+    parsed: Parsed, today: dt.date, names: CampaignNames, platforms: Platforms, catalog: Catalog
+) -> _Said:
+    """The grammar, in order; each rule blanks what it explained."""
+    text = _Text(parsed.text)
     named: list[CampaignMatch] = []
     for span, match in names.find_verbatim(text.rest):
         text.blank(span)
@@ -177,28 +239,10 @@ def _parse(
     )
     before_metrics = text.rest
     metrics = _metrics(text, catalog)
-    per = next(
-        (
-            m
-            for m in re.finditer(
-                r"\bper (?:conversions?|orders?|sales?|purchases?|impressions?|users?|persons?"
-                r"|leads?|signups?|views?|reach)\b",
-                before_metrics,
-            )
-            if text.rest[m.start() : m.start() + 3] == "per"  # not in a metric's own phrase
-        ),
-        None,
-    )
-    if per:  # a ratio the catalog does not define ("revenue per conversion")
-        raise _AskBackError(
-            "unknown",
-            f"\u201c{per[0]}\u201d is not a ratio in the catalog; its ratios are:",
-            [m for m, spec in catalog.metrics.items() if spec.type != "simple"],
-        )
+    _refuse_undefined_ratio(before_metrics, text, catalog)
     unknown = next((v for k, v in vocab.UNKNOWN_METRICS.items() if text.has(rf"\b(?:{k})\b")), None)
     if unknown:
-        question_back, options = unknown
-        raise _AskBackError("ambiguous", question_back, options)
+        raise _AskBackError("ambiguous", *unknown)
     said_platforms = _platforms(text, platforms)
     status = text.take(
         rf"\b(?P<s>{'|'.join(vocab.CAMPAIGN_STATUSES)})(?= campaigns?\b)"
@@ -218,7 +262,6 @@ def _parse(
         rf"\b(?:which|what|whose)(?= (?:(?:\w+ ){{0,2}})?(?P<w>{_DIMENSION}|{_GRAIN})\b)"
     )
     entity = re.search(rf"\b(?P<w>{_DIMENSION}|{_GRAIN})\b", text.rest)
-    entity_word = which[0]["w"] if which else (entity["w"] if entity else None)
     grouped = text.take(
         rf"\b(?:by|per|each|every|for each|for every|across|broken down by|split by|grouped by"
         rf"|break(?:down)? by|breakdown by)(?: the)? (?P<w>{_DIMENSION}|{_GRAIN})\b"
@@ -227,114 +270,128 @@ def _parse(
     over = text.take(_OVER)
     is_trend = bool(text.take(_TREND)) or bool(over)
     compare_words = text.take(_COMPARE)
-    is_compare = bool(compare_words)
-    baseline_said = _baseline_said(parsed.text, compare_words, found)
-
     generic = text.take(vocab.GENERIC_METRIC_WORDS)
+
+    found = _explain_leftover(
+        text, names, platforms, catalog, named, said_platforms, metrics, found
+    )
+    if not metrics and generic:
+        raise _AskBackError("missing", "Which metric?", vocab.METRIC_OPTIONS)
+
+    dims: list[str] = []
+    grains: list[str] = []
+    for word in [m["w"] for m in grouped + ranked_by + grain_words]:
+        if word in vocab.GRAIN_WORDS:
+            grains.append(vocab.GRAIN_WORDS[word])
+        else:
+            dims.append(vocab.DIMENSION_WORDS[word])
+    short = {"dod": "day", "wow": "week", "mom": "month", "qoq": "quarter"}
+    grains += [m["g"] or short[m["short"]] for m in over]
+    return _Said(
+        named=named,
+        found=found,
+        latest=latest,
+        metrics=metrics,
+        platforms=said_platforms,
+        top=top,
+        rank_words=rank_words,
+        which=which,
+        entity_word=which[0]["w"] if which else (entity["w"] if entity else None),
+        dims=dims,
+        grains=grains,
+        is_trend=is_trend,
+        is_compare=bool(compare_words),
+        baseline_said=_baseline_said(parsed.text, compare_words, found),
+    )
+
+
+def _refuse_undefined_ratio(before_metrics: str, text: _Text, catalog: Catalog) -> None:
+    """ "revenue per conversion": two metrics joined by "per" that the catalog does not
+    define as a ratio (a catalog ratio's own phrase, "cost per click", was taken whole)."""
+    for m in re.finditer(
+        r"\bper (?:conversions?|orders?|sales?|purchases?|impressions?|users?|persons?"
+        r"|leads?|signups?|views?|reach)\b",
+        before_metrics,
+    ):
+        if text.rest[m.start() : m.start() + 3] == "per":
+            raise _AskBackError(
+                "unknown",
+                f"\u201c{m[0]}\u201d is not a ratio in the catalog; its ratios are:",
+                [name for name, spec in catalog.metrics.items() if spec.type != "simple"],
+            )
+
+
+def _explain_leftover(
+    text: _Text,
+    names: CampaignNames,
+    platforms: Platforms,
+    catalog: Catalog,
+    named: list[CampaignMatch],
+    said_platforms: list[str],
+    metrics: list[str],
+    found: list[Found],
+) -> list[Found]:
+    """Words no rule took: misspelt platforms and metrics, else one of the caller's campaigns
+    (fuzzy), else a question back naming them. Returns the periods, less any that were the
+    matched campaign's own words ("Q4" in "Q4 Growht 2026")."""
     leftover = [
         word
         for word in _leftover(text, platforms, said_platforms, metrics, catalog)
         if not _names_word(word, names, named)
     ]
-    if not metrics and generic:
-        raise _AskBackError("missing", "Which metric?", vocab.METRIC_OPTIONS)
     if any(not word.isascii() for word in leftover):
         raise _AskBackError(
             "unsupported", "I understand questions in English; for example:", EXAMPLES
         )
-    if leftover:
-        match = names.find_fuzzy(" ".join(leftover))
-        if not match.campaigns:
-            what = " ".join(leftover)
-            raise _AskBackError(
-                "unknown",
-                f"I could not match \u201c{what}\u201d to a metric, platform or campaign of "
-                "yours"
-                + (
-                    "; did you mean one of these campaigns?"
-                    if match.nearest
-                    else ". You can ask, for example:"
-                ),
-                match.nearest or EXAMPLES,
-            )
-        named.append(match)
-        # "Q4" in "Q4 Growht 2026" was the name, not a period
-        if len(match.campaigns) == 1:
-            name_words = names.words_of(match.campaigns[0])
-            found = [f for f in found if not set(_said(parsed.text, f)) <= name_words]
+    if not leftover:
+        return found
+    what = " ".join(leftover)
+    match = names.find_fuzzy(what)
+    if not match.campaigns:
+        hint = "; did you mean one of these campaigns?" if match.nearest else ". For example:"
+        raise _AskBackError(
+            "unknown",
+            f"I could not match \u201c{what}\u201d to a metric, platform or campaign of yours"
+            + hint,
+            match.nearest or EXAMPLES,
+        )
+    named.append(match)
+    if len(match.campaigns) > 1:
+        return found
+    name_words = names.words_of(match.campaigns[0])
+    return [f for f in found if not set(text.said(f.span)) <= name_words]
 
-    if not metrics:
-        raise _AskBackError("missing", "Which metric?", vocab.METRIC_OPTIONS)
-    parsed.metrics = metrics
 
-    parsed.platforms = _own_platforms(said_platforms, platforms)
-    parsed.campaigns = _campaigns(named)
-    if latest and not parsed.campaigns:
-        parsed.campaigns = [_latest(parsed, own, today, first=bool(latest[0]["first"]))]
-
-    # dimensions asked for
-    dims: list[str] = []
-    grains: list[str] = []
-    for word in [m["w"] for m in grouped + ranked_by] + [m["w"] for m in grain_words]:
-        if word in vocab.GRAIN_WORDS:
-            grains.append(vocab.GRAIN_WORDS[word])
-        else:
-            dims.append(vocab.DIMENSION_WORDS[word])
-    for m in over:
-        short = {"dod": "day", "wow": "week", "mom": "month", "qoq": "quarter"}
-        grains.append(m["g"] or short[m["short"]])
-
-    direction_words = [m["dir"] or m["dir2"] for m in top] + [m[0] for m in rank_words]
-    parsed.descending = _descending(direction_words, metrics[0])
-
-    _periods_and_intent(parsed, found, is_trend, is_compare, baseline_said)
-    group_by: list[str] = []
-    order_by: list[str] = []
-    query_limit = None
+def _shape(parsed: Parsed, said: _Said) -> tuple[list[str], list[str], int | None]:
+    """group_by, order_by and limit for the intent."""
+    metric = said.metrics[0]
+    dims, grains = said.dims, said.grains
     if parsed.intent == "compare":
         if parsed.compared:
-            group_by = [parsed.compared[1].unit or "day", *dims]
-        else:  # platforms or campaigns with each other, as a breakdown
-            group_by = ["platform"] if len(parsed.platforms) > 1 else ["campaign"]
-            order_by = ["-" + metrics[0]]
-    elif parsed.intent == "trend":
+            return [parsed.compared[1].unit or "day", *dims], [], None
+        # platforms or campaigns with each other, as a breakdown
+        return ["platform" if len(parsed.platforms) > 1 else "campaign"], ["-" + metric], None
+    if parsed.intent == "trend":
         group_by = grains[:1] or [_trend_grain(parsed.period)]
-        group_by += [d for d in dims if d not in group_by]
-    elif which or top or rank_words or dims or grains:
-        dimension = _dimension(which, dims, grains, entity_word, bool(direction_words))
-        group_by = [dimension] + [d for d in dims + grains if d != dimension]
-        if direction_words:
-            parsed.intent = "top"
-            order_by = [("-" if parsed.descending else "") + metrics[0]]
-            if top:
-                query_limit = _number(top[0]["n"] or top[0]["n2"])
-            elif (
-                entity_word and not entity_word.endswith("s") and entity_word != "daily"
-            ) or re.search(r"\b(?:which|what) (?:one )?of\b", parsed.text):
-                query_limit = 1  # "the campaign with the highest CTR", "which of my ..."
-            else:
-                query_limit = DEFAULT_TOP
-        else:
-            parsed.intent = "breakdown"
-            if dimension not in vocab.GRAIN_WORDS.values():
-                order_by = ["-" + metrics[0]]
-
-    filters = []
-    if parsed.platforms:
-        filters.append(_filter("platform", parsed.platforms))
-    if parsed.campaigns:
-        filters.append(_filter("campaign", [c.campaign_id for c in parsed.campaigns]))
-    if parsed.status:
-        filters.append(Filter(dimension="campaign_status", value=parsed.status))
-    period = parsed.period
-    parsed.query = MetricQuery(
-        metrics=metrics,
-        group_by=group_by,
-        time=TimeRange(start=period.start, end=period.end) if period else TimeRange(),
-        filters=filters,
-        order_by=order_by,
-        **({"limit": query_limit} if query_limit else {}),
-    ).normalized()
+        return group_by + [d for d in dims if d not in group_by], [], None
+    if not (said.which or said.top or said.rank_words or dims or grains):
+        return [], [], None
+    directed = bool(said.direction_words)
+    dimension = _dimension(said.which, dims, grains, said.entity_word, directed)
+    group_by = [dimension] + [d for d in dims + grains if d != dimension]
+    if not directed:
+        parsed.intent = "breakdown"
+        by_time = dimension in vocab.GRAIN_WORDS.values()
+        return group_by, [] if by_time else ["-" + metric], None
+    parsed.intent = "top"
+    order_by = [("-" if parsed.descending else "") + metric]
+    if said.top:
+        return group_by, order_by, _number(said.top[0]["n"] or said.top[0]["n2"])
+    word = said.entity_word
+    singular = word is not None and not word.endswith("s") and word != "daily"
+    if singular or re.search(r"\b(?:which|what) (?:one )?of\b", parsed.text):
+        return group_by, order_by, 1  # "the campaign with the highest CTR", "which of my ..."
+    return group_by, order_by, DEFAULT_TOP
 
 
 def _dimension(
@@ -468,10 +525,6 @@ def _leftover(
         left.append(word)
     metrics[:] = list(dict.fromkeys(metrics))
     return left
-
-
-def _said(text: str, found: Found) -> list[str]:
-    return text[found.span[0] : found.span[1]].split()
 
 
 def _names_word(word: str, names: CampaignNames, named: list[CampaignMatch]) -> bool:
