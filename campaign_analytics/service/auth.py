@@ -142,6 +142,16 @@ class Verifier:
             if key
         ]
 
+    def known(self, token: str) -> Principal | None:
+        """The caller when no I/O is needed to tell (a recently verified key, or a JWT, whose
+        check is CPU only); None when PostgreSQL must be asked (call ``verify`` off the loop).
+        Raises UnauthorizedError for a bad JWT or an unknown token kind."""
+        if token.startswith(KEY_PREFIX):
+            if self._keys is None:
+                return None
+            return self._keys.get(key_hash(token))
+        return self.verify(token)
+
     def verify(self, token: str) -> Principal:
         if token.startswith(KEY_PREFIX):
             return self._api_key(token)
@@ -155,7 +165,7 @@ class Verifier:
             return cached
         with self.connect() as conn:
             row = conn.execute(
-                "select id, advertiser_id, role from api_keys where key_hash = %s "
+                "select prefix, advertiser_id, role from api_keys where key_hash = %s "
                 "and revoked_at is null and (expires_at is null or expires_at > now())",
                 (digest,),
             ).fetchone()

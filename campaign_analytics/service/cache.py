@@ -43,7 +43,6 @@ class AnswerCache:
             import redis.asyncio as aioredis
 
             self.redis = aioredis.from_url(redis_url, socket_timeout=1.0)
-        self.computations = 0  # queries actually run (tests and /metrics read it)
 
     @property
     def backend(self) -> str:
@@ -80,7 +79,6 @@ class AnswerCache:
                 if cached is not None:
                     return cached
         try:
-            self.computations += 1
             value = await compute()
             await self._set(key, value)
             return value

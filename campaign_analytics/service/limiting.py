@@ -1,7 +1,8 @@
 """Rate limits per token and concurrent queries per tenant: 429 with Retry-After.
 
-ClickHouse's cost follows the queries in flight, so besides requests per token (a moving
-window from the `limits` library, in memory or in Redis with REDIS_URL) each tenant may run
+ClickHouse's cost follows the queries in flight, so besides requests per token (a sliding
+window counter from the `limits` library, O(1) per request, in memory or in Redis with
+REDIS_URL) each tenant may run
 only so many queries at once (Snuba's concurrency limit). Both fail open when Redis errors:
 the limiter must not take the API down.
 """
@@ -17,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from limits import parse_many
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class RateLimiter:
             if redis_url
             else storage_from_string("async+memory://")
         )
-        self.limiter = MovingWindowRateLimiter(storage)
+        self.limiter = SlidingWindowCounterRateLimiter(storage)
         self.rejected = 0
 
     async def hit(self, identity: str) -> None:

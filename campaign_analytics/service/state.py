@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import psycopg
 
 from campaign_analytics import postgres
@@ -59,6 +61,7 @@ class ServiceState:
     metrics: Metrics = field(init=False)
     catalog: Catalog | None = None
     published: published_builds.Published | None = None
+    queries_run: int = 0  # metric queries sent to ClickHouse (cache misses that computed)
     _catalog_mtime: float = 0.0
 
     def __post_init__(self) -> None:
@@ -132,11 +135,12 @@ class ServiceState:
         normalized = query.normalized()
         compiled = compile_query(normalized, catalog, published.build.database, tenant)
         key = cache_key(
-            "query", tenant, published.build.invocation_id, normalized.model_dump(mode="json")
+            "rows", tenant, published.build.invocation_id, normalized.model_dump(mode="json")
         )
 
         async def compute() -> dict[str, Any]:
             async with self.concurrency.slot(tenant):
+                self.queries_run += 1
                 result: QueryResult = await self.warehouse.run(lambda db: execute(db, compiled))
             return {
                 "columns": result.columns,
@@ -154,6 +158,40 @@ class ServiceState:
             elapsed_ms=value["elapsed_ms"],
             rows_read=value["rows_read"],
         )
+
+    async def respond(
+        self,
+        kind: str,
+        tenant: int | None,
+        payload: Any,
+        compute: Callable[[], Awaitable[tuple[bytes, float, int]]],
+    ) -> bytes:
+        """A whole JSON response, cached by route, tenant, request and data version.
+
+        ``compute`` returns the response body without its `meta` (a JSON object), the time
+        ClickHouse took and the rows it read. A hit costs a key, a lookup and the splice of
+        a fresh `meta` (data version, hit or miss) into the stored body: no query, no
+        compilation, no serialization of the rows again.
+        """
+        _, published = self.ready()
+        build = published.build
+        key = cache_key(kind, tenant, build.invocation_id, payload)
+
+        async def fill() -> dict[str, Any]:
+            body, elapsed_ms, rows_read = await compute()
+            return {"body": body.decode(), "elapsed_ms": elapsed_ms, "rows_read": rows_read}
+
+        value, hit = await self.cache.get_or_compute(key, fill)
+        self.metrics.cache.labels("hit" if hit else "miss").inc()
+        meta = {
+            "data_version": build.invocation_id,
+            "data_published_at": build.finished_at.isoformat(),
+            "cache": "hit" if hit else "miss",
+            "elapsed_ms": 0.0 if hit else round(value["elapsed_ms"], 3),
+            "rows_read": value["rows_read"],
+        }
+        body: str = value["body"]
+        return f'{body[:-1]},"meta":{orjson.dumps(meta).decode()}}}'.encode()
 
     async def campaigns(self, tenant: int) -> list[CampaignInfo]:
         _, published = self.ready()
