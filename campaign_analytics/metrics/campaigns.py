@@ -31,7 +31,23 @@ class CampaignInfo:
             "end_date": self.end_date.isoformat(),
             "is_deleted": self.is_deleted,
             "platforms": list(self.platforms),
+            "currency": self.currency,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CampaignInfo:
+        """The inverse of :meth:`as_json` (a cached listing back into campaigns)."""
+        return cls(
+            int(data["campaign_id"]),
+            str(data["name"]),
+            int(data["advertiser_id"]),
+            str(data["status"]),
+            dt.date.fromisoformat(data["start_date"]),
+            dt.date.fromisoformat(data["end_date"]),
+            bool(data["is_deleted"]),
+            tuple(data["platforms"]),
+            str(data.get("currency", "USD")),
+        )
 
 
 def list_campaigns(db: Any, database: str, tenant: int | None) -> list[CampaignInfo]:

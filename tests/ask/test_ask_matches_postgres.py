@@ -323,6 +323,8 @@ def test_campaigns_carry_their_currency(built: dict[str, Any]) -> None:
     assert {c.campaign_id: c.currency for c in listed} == {
         k: v.strip() for k, v in currencies.items()
     }
+    # and a cached listing (the service keeps them as JSON) keeps them
+    assert [CampaignInfo.from_json(c.as_json()) for c in listed] == listed
 
 
 def test_the_cli_prints_the_answer_and_the_whole_response(built: dict[str, Any]) -> None:
