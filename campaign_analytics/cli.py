@@ -216,6 +216,35 @@ def kpis(
     print_report(settings, console, filters, top)
 
 
+@app.command("ask")
+@reports_errors
+def ask_command(
+    question: Annotated[str, typer.Argument(help="A question in plain English, in quotes.")],
+    advertiser_id: Annotated[
+        int | None,
+        typer.Option(help="The advertiser asking (needed when the data has several)."),
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option(help="The day relative periods count from (YYYY-MM-DD).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole response (query, rows, meta).")
+    ] = False,
+) -> None:
+    """Answer a question about an advertiser's campaigns from the newest published build."""
+    from campaign_analytics.ask.command import answer_question, parse_today, render
+
+    settings = _settings_not_served()
+    settings.ensure_data_dir()
+    answer, warning = answer_question(settings, question, advertiser_id, parse_today(today))
+    if warning:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        render(answer, console)
+
+
 keys_app = typer.Typer(help="API keys of the insights service (stored hashed in PostgreSQL).")
 app.add_typer(keys_app, name="api-keys")
 

@@ -19,6 +19,7 @@ class CampaignInfo:
     end_date: dt.date
     is_deleted: bool
     platforms: tuple[str, ...]  # the channels it has events on, by name
+    currency: str = "USD"  # ISO 4217: its money metrics are in this currency
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -30,7 +31,23 @@ class CampaignInfo:
             "end_date": self.end_date.isoformat(),
             "is_deleted": self.is_deleted,
             "platforms": list(self.platforms),
+            "currency": self.currency,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CampaignInfo:
+        """The inverse of :meth:`as_json` (a cached listing back into campaigns)."""
+        return cls(
+            int(data["campaign_id"]),
+            str(data["name"]),
+            int(data["advertiser_id"]),
+            str(data["status"]),
+            dt.date.fromisoformat(data["start_date"]),
+            dt.date.fromisoformat(data["end_date"]),
+            bool(data["is_deleted"]),
+            tuple(data["platforms"]),
+            str(data.get("currency", "USD")),
+        )
 
 
 def list_campaigns(db: Any, database: str, tenant: int | None) -> list[CampaignInfo]:
@@ -46,7 +63,8 @@ def list_campaigns(db: Any, database: str, tenant: int | None) -> list[CampaignI
             campaigns.start_date,
             campaigns.end_date,
             campaigns.is_deleted,
-            arraySort(groupUniqArrayIf(toString(channels.channel_name), channels.channel_id != 0))
+            arraySort(groupUniqArrayIf(toString(channels.channel_name), channels.channel_id != 0)),
+            toString(any(campaigns.currency_code))
         from {db_name}.dim_campaigns as campaigns
         left join (
             select distinct campaign_id, channel_id
@@ -63,7 +81,9 @@ def list_campaigns(db: Any, database: str, tenant: int | None) -> list[CampaignI
         settings={"join_use_nulls": 0},
     )
     return [
-        CampaignInfo(int(r[0]), str(r[1]), int(r[2]), r[3], r[4], r[5], bool(r[6]), tuple(r[7]))
+        CampaignInfo(
+            int(r[0]), str(r[1]), int(r[2]), r[3], r[4], r[5], bool(r[6]), tuple(r[7]), str(r[8])
+        )
         for r in answer.result_rows
     ]
 
