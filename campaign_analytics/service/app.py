@@ -21,7 +21,7 @@ from campaign_analytics import engine_owner
 from campaign_analytics.metrics.compiler import QueryError
 from campaign_analytics.service.limiting import LimitedError
 from campaign_analytics.service.observability import MetricsMiddleware
-from campaign_analytics.service.routers import catalog, insights, operations, query
+from campaign_analytics.service.routers import ask, catalog, insights, operations, query
 from campaign_analytics.service.state import NotReadyError, ServiceState
 from campaign_analytics.service.warehouse import QueryTimeoutError
 from campaign_analytics.settings import Settings
@@ -82,7 +82,7 @@ def create_app(
         ),
         lifespan=lifespan,
     )
-    for router in (insights.router, query.router, catalog.router, operations.router):
+    for router in (insights.router, query.router, ask.router, catalog.router, operations.router):
         app.include_router(router)
     app.add_middleware(_LazyMetricsMiddleware)
     _handlers(app)

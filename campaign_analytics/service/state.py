@@ -204,19 +204,7 @@ class ServiceState:
             return [c.as_json() for c in found]
 
         value, _ = await self.cache.get_or_compute(key, compute)
-        return [
-            CampaignInfo(
-                c["campaign_id"],
-                c["name"],
-                c["advertiser_id"],
-                c["status"],
-                dt.date.fromisoformat(c["start_date"]),
-                dt.date.fromisoformat(c["end_date"]),
-                c["is_deleted"],
-                tuple(c["platforms"]),
-            )
-            for c in value
-        ]
+        return [CampaignInfo.from_json(c) for c in value]
 
     async def platforms(self) -> list[str]:
         """Every platform (channel) name of the published build."""

@@ -651,3 +651,37 @@ def test_openapi_fuzzing_finds_no_500_and_no_undeclared_status(api: LiveApi, key
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         check()
+
+
+# -- plain-English questions ---------------------------------------------------------------------
+
+
+def test_questions_in_plain_english_answer_through_the_same_path(api: LiveApi, keys) -> None:
+    advertiser, campaigns = next(iter(campaigns_of(api.settings).items()))
+    platform = campaigns[0][1]
+    with api.client(keys(advertiser)) as client:
+        asked = client.post(
+            "/v1/ask",
+            json={
+                "question": f"How much did I spend on {platform} in November 2026?",
+                "today": "2026-11-20",
+            },
+        )
+        prompted = client.post("/prompt", json={"prompt": f"spend on {platform} in November 2026"})
+        vague = client.post(
+            "/v1/ask", json={"question": "how are we doing?", "today": "2026-11-20"}
+        )
+    assert asked.status_code == 200, asked.text
+    body = asked.json()
+    assert body["clarification"] is None and body["query"]["metrics"] == ["spend"]
+    truth = pg_sums(
+        api.settings,
+        advertiser_id=advertiser,
+        start=dt.date(2026, 11, 1),
+        end=dt.date(2026, 11, 30),
+        platform=platform,
+    )[0]
+    assert abs(Decimal(str(body["rows"][0]["spend"])) - truth["spend"]) < Decimal("0.005")
+    assert prompted.status_code == 200 and prompted.json()["rows"] == body["rows"]
+    assert vague.status_code == 200 and vague.json()["clarification"] is not None
+    assert vague.json()["answer"] is None
