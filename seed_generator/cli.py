@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import signal
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Annotated, Any, NoReturn
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TextIO
 
 import psycopg
 import typer
@@ -325,6 +327,13 @@ def reset_command(
     _console().print("all source tables are empty")
 
 
+def _open_commit_log(path: Path) -> TextIO:
+    try:
+        return path.open("a", encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot write the commit log {path} ({error.strerror}); choose a writable path", 2)
+
+
 @app.command("stream")
 def stream_command(
     rate: Annotated[float, typer.Option(help="Events per second to insert.")] = 50.0,
@@ -336,9 +345,17 @@ def stream_command(
     ctr: Annotated[float, typer.Option(help="Average click-through rate (0..1).")] = 0.02,
     cvr: Annotated[float, typer.Option(help="Average conversions per click (0..1).")] = 0.05,
     seed: Seed = None,
+    commit_log: Annotated[
+        Path | None,
+        typer.Option(
+            help="Append one JSON line per insert: its commit time and impressions per "
+            "campaign (to measure commit-to-API latency, bench/bench_realtime.py).",
+        ),
+    ] = None,
 ) -> None:
     """Insert live events continuously (and tweak a budget now and then); Ctrl-C stops."""
     streaming.check_arguments(rate=rate, duration=duration, interval=interval, ctr=ctr, cvr=cvr)
+    log = _open_commit_log(commit_log) if commit_log else None
     console = _console()
     stop = threading.Event()
     was_idle = False
@@ -351,6 +368,9 @@ def stream_command(
                 " inserting no events until one is"
             )
         was_idle = tick.idle
+        if log is not None:
+            log.write(json.dumps(tick.as_json()) + "\n")
+            log.flush()
         console.print(
             f"{tick.at:%H:%M:%S} +{tick.impressions} impressions +{tick.clicks} clicks "
             f"+{tick.conversions} conversions"
@@ -378,6 +398,8 @@ def stream_command(
             )
     finally:
         signal.signal(signal.SIGINT, previous)
+        if log is not None:
+            log.close()
     console.print(_counts_table("streamed", totals, kind="kind"))
 
 

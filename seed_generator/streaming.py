@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import psycopg
@@ -37,6 +37,23 @@ class Tick:
     total_events: int
     elapsed: float  # seconds since the stream started
     idle: bool = False  # no campaign was running, so nothing was served
+    # when the tick's transaction had committed (read right after COMMIT returned): the
+    # start of its events' way to the marts and the API, for end-to-end latency
+    committed_at: dt.datetime | None = None
+    # this tick's impressions per campaign id, to know when a campaign's totals include it
+    campaign_impressions: dict[int, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        """One line of ``stream --commit-log``."""
+        return {
+            "tick": self.number,
+            "committed_at": self.committed_at.isoformat() if self.committed_at else None,
+            "impressions": self.impressions,
+            "clicks": self.clicks,
+            "conversions": self.conversions,
+            "campaign_updates": self.campaign_updates,
+            "campaign_impressions": {str(k): v for k, v in self.campaign_impressions.items()},
+        }
 
 
 def check_arguments(
@@ -114,6 +131,7 @@ def stream(
         with conn.transaction():
             if funnel is None or tick % _RELOAD_TICKS == 0 or today != loaded_for:
                 funnel, loaded_for = _funnel(conn, ctr, cvr, today), today
+            by_campaign: dict[int, int] = {}
             if funnel is None:
                 owed = 0.0  # nothing serves, so nothing is owed: no burst once one does
                 written = {"impressions": 0, "clicks": 0, "conversions": 0}
@@ -124,7 +142,10 @@ def stream(
                 )
                 block = events.simulate(rng, funnel, line, served_at, now)
                 written = events.write(conn, lines, block)
+                ids, counts = np.unique(lines.campaign_id[block.line], return_counts=True)
+                by_campaign = {int(i): int(c) for i, c in zip(ids, counts, strict=True)}
             updates = _nudge_budget(conn, rng) if rng.random() < _UPDATE_CHANCE else 0
+        committed_at = dt.datetime.now(dt.UTC)
         last = now
         tick += 1
         for kind, value in written.items():
@@ -139,6 +160,8 @@ def stream(
                     total_events=totals["impressions"] + totals["clicks"] + totals["conversions"],
                     elapsed=time.monotonic() - started,
                     idle=funnel is None,
+                    committed_at=committed_at,
+                    campaign_impressions=by_campaign,
                     **written,
                 )
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 import subprocess
 import sys
 
@@ -88,13 +89,31 @@ def test_reset_asks_first(cli, seeded, counts) -> None:
     assert cli("reset", "--yes").exit_code == 0
 
 
-def test_stream(cli, conn, counts, monkeypatch) -> None:
+def test_stream(cli, conn, counts, monkeypatch, tmp_path) -> None:
     generate_batch(conn, advertisers=1, campaigns=4, impressions=100, seed=1)
     monkeypatch.setattr(streaming, "_UPDATE_CHANCE", 1.0)
-    result = cli("stream", "--rate", "300", "--duration", "1", "--interval", "0.5", "--seed", "1")
+    log = tmp_path / "commits.jsonl"
+    started = dt.datetime.now(dt.UTC)
+    result = cli("stream", "--rate", "300", "--duration", "1", "--interval", "0.5", "--seed", "1",
+                 "--commit-log", str(log))  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "streamed" in result.stdout and "campaign update" in result.stdout
     assert counts()["impressions"] > 100
+    # one line per insert: when it committed, and its impressions per campaign
+    ticks = [json.loads(line) for line in log.read_text().splitlines()]
+    assert ticks and [t["tick"] for t in ticks] == list(range(1, len(ticks) + 1))
+    assert sum(t["impressions"] for t in ticks) == counts()["impressions"] - 100
+    for tick in ticks:
+        assert started <= dt.datetime.fromisoformat(tick["committed_at"]) <= dt.datetime.now(dt.UTC)
+        assert sum(tick["campaign_impressions"].values()) == tick["impressions"]
+    per_campaign = dict(conn.execute(
+        "select campaign_id::text, count(*) from impressions where id > 100 group by 1"
+    ).fetchall())  # fmt: skip
+    totals: dict[str, int] = {}
+    for tick in ticks:
+        for campaign, count in tick["campaign_impressions"].items():
+            totals[campaign] = totals.get(campaign, 0) + count
+    assert totals == per_campaign
 
 
 def test_mutate(cli, seeded) -> None:
@@ -125,6 +144,7 @@ def test_mutate(cli, seeded) -> None:
         (["stream", "--duration", "nan"], 2, "--duration must be a finite number"),
         (["stream", "--duration", "inf"], 2, "leave it out to stream until Ctrl-C"),
         (["stream", "--rate", "1e9"], 2, "lower --rate or --interval"),
+        (["stream", "--commit-log", "/proc/no/such.jsonl"], 2, "cannot write the commit log"),
         (["batch", "--days", "1000000"], 2, "--days must be between 1 and 3650"),
         (["campaigns", "--advertiser-id", "1", "--days", "1000000"], 2, "--days must be betw"),
         (["batch", "--today", "9999-12-31"], 2, "--today must be between 1970-01-01 and"),
