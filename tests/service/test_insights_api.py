@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import math
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -492,8 +493,8 @@ def test_operations_endpoints(api: LiveApi) -> None:
 
 
 @pytest.fixture(scope="module")
-def slow_settings(api: LiveApi) -> Any:
-    """An analytics namespace whose published build has a 30 M-row daily fact: a real query
+def slow_settings(api: LiveApi) -> Iterator[dict[str, Any]]:
+    """An analytics namespace whose published build has a 20 M-row daily fact: a real query
     that takes longer than a short timeout."""
     settings = api.settings
     slow = f"{settings.analytics_database}_slow"
@@ -501,8 +502,10 @@ def slow_settings(api: LiveApi) -> Any:
     published = api.service.published
     tenant, campaigns = next(iter(campaigns_of(settings).items()))
     campaign = campaigns[0][0]
-    # this process's engine, without the API's query timeout
-    run = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_path)).command
+    # this process's engine, without the API's query timeout; closed after the module (a
+    # connection left open keeps the engine on this path for the worker's next modules)
+    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_path))
+    run = client.command
     run(f"create database `{slow}` engine = Atomic")
     run(f"create database `{database}` engine = Atomic")
     run(f"create table `{slow}`.dbt_builds clone as `{settings.analytics_database}`.dbt_builds")
@@ -526,7 +529,10 @@ def slow_settings(api: LiveApi) -> Any:
         f"started_at, finished_at, target_name, dbt_version, models, problems) values "
         f"('slow', 'published', '{database}', now64(3), now64(3), 'test', '', [], [])"
     )
-    return {"tenant": tenant, "campaign": campaign, "analytics": slow}
+    try:
+        yield {"tenant": tenant, "campaign": campaign, "analytics": slow}
+    finally:
+        client.close()
 
 
 def slow_query(day_offset: int = 0) -> dict[str, Any]:
@@ -568,7 +574,10 @@ def test_more_concurrent_queries_than_a_tenant_may_run_is_429(
     warehouse, slow_settings, keys
 ) -> None:
     settings = service_settings(
-        warehouse, CLICKHOUSE_DATABASE=slow_settings["analytics"], CA_TENANT_CONCURRENCY="1"
+        warehouse,
+        CLICKHOUSE_DATABASE=slow_settings["analytics"],
+        CA_TENANT_CONCURRENCY="1",
+        CA_QUERY_TIMEOUT_SECONDS="300",  # the first must finish however busy the machine
     )
     key = keys(slow_settings["tenant"])
 
