@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 1_000
+MAX_GROUP_BY = 6
 
 Grain = Literal["day", "week", "month", "quarter"]
 FilterValue = Annotated[
@@ -79,13 +80,23 @@ class MetricQuery(BaseModel):
     )
 
     metrics: list[str] = Field(min_length=1, max_length=20)
-    group_by: list[str] = Field(default_factory=list, max_length=6)
+    group_by: list[str] = Field(default_factory=list, max_length=MAX_GROUP_BY)
     time: TimeRange = Field(default_factory=TimeRange)
     filters: list[Filter] = Field(default_factory=list, max_length=20)
     order_by: list[str] = Field(
         default_factory=list, max_length=6, description="metric or group_by names; '-' descends"
     )
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+    @model_validator(mode="after")
+    def _grain_fits(self) -> MetricQuery:
+        # time.grain is folded into group_by (normalized), so it counts against the same cap
+        folded = set(self.group_by) | ({self.time.grain} if self.time.grain else set())
+        if len(folded) > MAX_GROUP_BY:
+            raise ValueError(
+                f"group_by with time.grain makes {len(folded)} dimensions; at most {MAX_GROUP_BY}"
+            )
+        return self
 
     def normalized(self) -> MetricQuery:
         """The same query in one canonical form (the cache key): grain folded into group_by,

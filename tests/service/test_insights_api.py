@@ -401,6 +401,12 @@ def test_unknown_names_are_422_naming_the_valid_ones(api: LiveApi, keys) -> None
             "/v1/query",
             json={"metrics": ["ctr"], "time": {"start": "2026-11-02", "end": "2026-11-01"}},
         )
+        # six dimensions plus a grain: found by the fuzzer as a 500 from the normalizer
+        seven = client.post(
+            "/v1/query",
+            json={"metrics": ["ctr"], "group_by": list("abcdef"), "time": {"grain": "month"}},
+        )
+    assert seven.status_code == 422 and "at most 6" in seven.text
     assert metric.status_code == 422 and "valid: impressions" in metric.json()["detail"]
     assert dimension.status_code == 422 and "platform" in dimension.json()["detail"]
     assert platform.status_code == 422 and "unknown platform 'Myspace'" in platform.json()["detail"]
