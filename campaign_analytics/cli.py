@@ -346,7 +346,25 @@ def serve(
     refresh_every: Annotated[
         float | None,
         typer.Option(
-            help="Seconds between refreshes.", show_default="CA_REFRESH_EVERY_SECONDS, 60"
+            min=0.1,
+            help="Seconds between refreshes (2 for a live warehouse).",
+            show_default="CA_REFRESH_EVERY_SECONDS, 60",
+        ),
+    ] = None,
+    entities_every: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Load the entities (campaigns, ...) every N refreshes; events every one.",
+            show_default="CA_ENTITIES_EVERY, 10",
+        ),
+    ] = None,
+    full_tests_every: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Run the dbt data tests every N builds and on the admin refresh.",
+            show_default="CA_FULL_TESTS_EVERY, 30",
         ),
     ] = None,
     demo_key: Annotated[
@@ -371,6 +389,8 @@ def serve(
         host=host or settings.service.host,
         port=port or settings.service.port,
         refresh_every_seconds=refresh_every or settings.service.refresh_every_seconds,
+        entities_every=entities_every or settings.service.entities_every,
+        full_tests_every=full_tests_every or settings.service.full_tests_every,
     )
     settings = dataclasses.replace(settings, service=service)
     url = f"http://{service.host}:{service.port}"

@@ -103,6 +103,11 @@ class ServiceSettings:
     api_key_cache_seconds: float = 5.0
     redis_url: str | None = field(default=None, repr=False)
     refresh_every_seconds: float = 60.0
+    # a refresh loads the events every time and the entities every this many refreshes
+    entities_every: int = 10
+    # a refresh with changes builds what they feed without the data tests; every this many
+    # builds, and on the admin refresh, with every test
+    full_tests_every: int = 30
     version_poll_seconds: float = 2.0
     # the server target reads with this (read-only) user when set; the loader's otherwise
     reader_user: str | None = None
@@ -266,6 +271,13 @@ def _positive(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _whole(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}={raw!r} is not a whole number >= 1; set e.g. {default}")
+    return int(raw)
+
+
 def _service(env: dict[str, str]) -> ServiceSettings:
     public_key = env.get("CA_JWT_PUBLIC_KEY") or None
     if public_key and "BEGIN" not in public_key:
@@ -303,6 +315,8 @@ def _service(env: dict[str, str]) -> ServiceSettings:
         api_key_cache_seconds=float(env.get("CA_API_KEY_CACHE_SECONDS", "5") or 0),
         redis_url=env.get("REDIS_URL") or None,
         refresh_every_seconds=_positive(env, "CA_REFRESH_EVERY_SECONDS", 60),
+        entities_every=_whole(env, "CA_ENTITIES_EVERY", 10),
+        full_tests_every=_whole(env, "CA_FULL_TESTS_EVERY", 30),
         version_poll_seconds=_positive(env, "CA_VERSION_POLL_SECONDS", 2),
         reader_user=env.get("CLICKHOUSE_READER_USER") or None,
         reader_password=env.get("CLICKHOUSE_READER_PASSWORD", ""),

@@ -10,7 +10,7 @@ from dlt.destinations.adapters import clickhouse_adapter
 from dlt.sources import DltResource
 from dlt.sources.sql_database import sql_database
 
-from dlt_pipelines.commit_horizon import below_horizon, commit_horizon
+from dlt_pipelines.commit_horizon import Horizon, below_horizon
 
 
 @dlt.source(name="ad_platform", max_table_nesting=0)
@@ -23,6 +23,7 @@ def ad_platform(
     backend: str = dlt.config.value,
     chunk_size: int = dlt.config.value,
     backend_kwargs: Mapping[str, Any] | None = None,
+    horizon: Horizon | None = None,
 ) -> Iterable[DltResource]:
     """Every source table, extracted incrementally on ``cursor_column``, keyed on ``id``.
 
@@ -33,9 +34,10 @@ def ad_platform(
     keep the newest version of each ``id``.
 
     Each run reads rows up to the commit horizon (see commit_horizon.py), so a row whose
-    transaction commits late is read by the next run instead of being skipped.
+    transaction commits late is read by the next run instead of being skipped. A caller that
+    runs the source more than once passes its ``horizon`` and advances it before each run.
     """
-    horizon = commit_horizon(credentials)
+    horizon = horizon or Horizon(credentials)
     source = sql_database(
         credentials=credentials,
         schema=schema,

@@ -31,10 +31,25 @@ def commit_horizon(dsn: str) -> datetime:
         return conn.execute(HORIZON_SQL).fetchone()[0]
 
 
-def below_horizon(horizon: datetime, cursor_column: str) -> Any:
+class Horizon:
+    """The horizon of one extract, shared by every table of the source.
+
+    A source built once and run again (the live loop) moves it forward before each run;
+    every table of a run reads up to the same instant."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.value = commit_horizon(dsn)
+
+    def advance(self) -> datetime:
+        self.value = commit_horizon(self.dsn)
+        return self.value
+
+
+def below_horizon(horizon: Horizon, cursor_column: str) -> Any:
     """dlt ``query_adapter_callback`` that bounds the extract query by the horizon."""
 
     def adapt(query: Any, table: Any) -> Any:
-        return query.where(table.c[cursor_column] < horizon)
+        return query.where(table.c[cursor_column] < horizon.value)
 
     return adapt

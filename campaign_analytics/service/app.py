@@ -30,11 +30,16 @@ log = logging.getLogger(__name__)
 
 
 async def _refresh_loop(service: ServiceState) -> None:
+    """A refresh every --refresh-every seconds, start to start (at once when one overran)."""
     assert service.refresher is not None
+    every = service.settings.service.refresh_every_seconds
+    loop = asyncio.get_running_loop()
+    due = loop.time() + every
     while True:
-        await asyncio.sleep(service.settings.service.refresh_every_seconds)
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        due = max(due + every, loop.time())
         result = await service.refresher.refresh()
-        service.metrics.refreshes.labels(result.status).inc()
+        service.metrics.record_refresh(result)
         with contextlib.suppress(Exception):
             await service.sync_version()
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from campaign_analytics.service.refresh import RefreshResult
 
 
 class Metrics:
@@ -37,12 +41,34 @@ class Metrics:
         self.refreshes = Counter(
             "ca_refreshes", "In-process warehouse refreshes", ["status"], registry=self.registry
         )
+        self.refresh_steps = Histogram(
+            "ca_refresh_step_duration_seconds",
+            "Seconds per step of an in-process refresh (extract, normalize, load, dbt_build)",
+            ["step"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+            registry=self.registry,
+        )
+        self.rows_loaded = Counter(
+            "ca_refresh_rows_loaded",
+            "Rows loaded by refreshes, by source table",
+            ["table"],
+            registry=self.registry,
+        )
+        # process_resident_memory_bytes and friends: a live loop must not grow
+        ProcessCollector(registry=self.registry)
         age = Gauge(
             "ca_data_version_age_seconds",
             "Seconds since the published dbt build the API answers from was published",
             registry=self.registry,
         )
         age.set_function(data_version_age)
+
+    def record_refresh(self, result: RefreshResult) -> None:
+        self.refreshes.labels(result.status).inc()
+        for step, seconds in result.steps.items():
+            self.refresh_steps.labels(step).observe(seconds)
+        for table, rows in result.rows.items():
+            self.rows_loaded.labels(table).inc(rows)
 
 
 class MetricsMiddleware:

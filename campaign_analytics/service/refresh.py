@@ -1,11 +1,22 @@
-"""The warehouse refreshed inside `serve`: the dlt load, then `dbt build`, then publish.
+"""The warehouse refreshed inside `serve`: a warm dlt cycle, a hot dbt build, publish.
 
 On the embedded target `serve` is the only process that may open chDB, so it loads and
-builds itself, one refresh at a time: the dlt pipeline in a worker thread, then dbt through
-`dbtRunner` in the same process (never two invocations at once; the parsed manifest is kept
-and reused until a project file changes). A successful build publishes itself (on-run-end),
-and the API moves to the new data version; a failed one leaves the API on the last
-published build and is reported by /readyz and the refresh endpoint.
+builds itself, one refresh at a time, every `--refresh-every` seconds (2 s makes it live):
+
+* the dlt pipeline, its source and its SQL engine are built once (dlt_pipelines/live.py):
+  each cycle reads the events past the commit horizon, and the entities every
+  CA_ENTITIES_EVERY cycles;
+* when a cycle moved rows, dbt builds only what those source tables feed, through
+  `dbtRunner` in this process with the parsed manifest kept (never two invocations at once),
+  without the data tests (they scan whole tables); every CA_FULL_TESTS_EVERY builds, and on
+  the admin refresh (which also reads the entities and checks for hard deletes), every test
+  runs;
+* a successful build publishes itself (on-run-end) and the API moves to the new data
+  version; a failed one leaves the API on the last published build, is reported by /readyz
+  and the refresh endpoint, and its tables are built again by the next refresh.
+
+The first refresh after a start builds everything the source feeds: a process killed
+between a load and its build left rows in raw that no published build has.
 """
 
 from __future__ import annotations
@@ -13,14 +24,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from rich.console import Console
 
 from campaign_analytics.dbt_inprocess import DbtInProcess
 from campaign_analytics.errors import one_line
@@ -36,6 +43,9 @@ class RefreshResult:
     seconds: float
     error: str | None = None
     steps: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # rows loaded per source table
+    built: bool = False  # a dbt build ran (and published)
+    full_tests: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -44,7 +54,22 @@ class RefreshResult:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
+            "rows": self.rows,
+            "built": self.built,
+            "full_tests": self.full_tests,
         }
+
+
+def _source_tables() -> list[str]:
+    import dlt
+
+    from dlt_pipelines import load  # noqa: F401  (points dlt at dlt_pipelines/.dlt)
+
+    config = dlt.config
+    return [
+        *config["sources.ad_platform.dimension_tables"],
+        *config["sources.ad_platform.event_tables"],
+    ]
 
 
 class Refresher:
@@ -53,47 +78,65 @@ class Refresher:
         self.dbt = DbtInProcess(settings)
         self._lock = asyncio.Lock()
         self._thread_lock = threading.Lock()
+        self._loader: Any = None  # dlt_pipelines.live.WarmLoader, opened by the first cycle
+        # source tables loaded but not yet in a published build: all of them at start
+        self._unbuilt: set[str] = set(_source_tables())
+        self._builds = 0
         self.last: RefreshResult | None = None
         self.running = False
 
-    def _refresh(self) -> dict[str, float]:
-        from dlt_pipelines.run import run_and_report
+    def _cycle(self, result: RefreshResult, *, everything: bool) -> None:
+        from dlt_pipelines.live import WarmLoader
 
         with self._thread_lock:
-            steps = {}
-            started = time.perf_counter()
-            with Path(os.devnull).open("w") as nowhere:
-                run_and_report(
-                    self.settings,
-                    full_refresh=False,
-                    console=Console(file=nowhere),
-                    warn_only=True,  # the source is live: its newest rows come next cycle
+            if self._loader is None:
+                self._loader = WarmLoader(
+                    self.settings, entities_every=self.settings.service.entities_every
                 )
-            steps["load"] = time.perf_counter() - started
+            cycle = self._loader.cycle(
+                entities=True if everything else None, reconcile_now=everything
+            )
+            result.steps.update(cycle.steps)
+            result.rows = dict(cycle.rows)
+            self._unbuilt |= set(cycle.moved_tables) | {t for t, n in cycle.deletes.items() if n}
+            if not self._unbuilt:
+                return
+            every = self.settings.service.full_tests_every
+            result.full_tests = everything or self._builds % every == 0
             started = time.perf_counter()
-            self.dbt.build("--exclude-resource-type", "unit_test")
-            steps["dbt_build"] = time.perf_counter() - started
-            return steps
+            self.dbt.build_changed(sorted(self._unbuilt), full_tests=result.full_tests)
+            result.steps["dbt_build"] = time.perf_counter() - started
+            result.built = True
+            self._builds += 1
+            self._unbuilt.clear()
 
-    async def refresh(self) -> RefreshResult:
-        """One refresh; a call while one runs waits for it and returns its result."""
-        if self._lock.locked():
+    async def refresh(self, *, everything: bool = False) -> RefreshResult:
+        """One refresh; a call while one runs waits for it and returns its result.
+
+        ``everything``: the entities, the hard-delete check and every dbt test (the admin
+        refresh); one asked for while an ordinary refresh runs waits for it, then runs."""
+        if self._lock.locked() and not everything:
             async with self._lock:
                 assert self.last is not None
                 return self.last
         async with self._lock:
             self.running = True
-            started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
+            result = RefreshResult("ok", dt.datetime.now(dt.UTC), 0.0)
+            started = time.perf_counter()
             try:
-                steps = await asyncio.to_thread(self._refresh)
-                self.last = RefreshResult(
-                    "ok", started_at, time.perf_counter() - started, steps=steps
-                )
+                await asyncio.to_thread(self._cycle, result, everything=everything)
             except Exception as error:  # the API keeps answering from the last good build
                 log.warning("refresh failed: %s", one_line(error))
-                self.last = RefreshResult(
-                    "failed", started_at, time.perf_counter() - started, error=one_line(error)[:500]
-                )
+                result.status, result.error = "failed", one_line(error)[:500]
             finally:
+                result.seconds = time.perf_counter() - started
                 self.running = False
-            return self.last
+            self.last = result
+            return result
+
+    def close(self) -> None:
+        """Release the pipeline (its lock and connections); waits for a running cycle."""
+        with self._thread_lock:
+            if self._loader is not None:
+                self._loader.close()
+                self._loader = None

@@ -107,7 +107,8 @@ class Readiness(BaseModel):
     data_version: str | None
     data_published_at: dt.datetime | None
     cache: str
-    refresh: dict[str, Any] | None = None
+    refresh: dict[str, Any] | None = None  # the last refresh of this process
+    refreshing: bool = False  # a refresh is running now
     problem: str | None = None
 
 

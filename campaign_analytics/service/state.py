@@ -103,8 +103,11 @@ class ServiceState:
         manifest = self.settings.dbt_target_path / "manifest.json"
         mtime = manifest.stat().st_mtime if manifest.exists() else 0.0
         if mtime and mtime != self._catalog_mtime:
-            self.catalog = Catalog.load(manifest)
-            self._catalog_mtime = mtime
+            try:
+                self.catalog = Catalog.load(manifest)
+                self._catalog_mtime = mtime
+            except ValueError as error:  # dbt is writing it now: keep ours, read it next time
+                log.info("the dbt manifest is being written (%s); keeping the catalog", error)
         try:
             self.published = await self.warehouse.run(
                 lambda db: published_builds.current(db, self.settings)
@@ -219,4 +222,6 @@ class ServiceState:
 
     async def close(self) -> None:
         await self.cache.close()
+        if self.refresher is not None:
+            await asyncio.to_thread(self.refresher.close)
         self.warehouse.close()

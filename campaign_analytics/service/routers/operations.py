@@ -24,6 +24,7 @@ async def readyz(service: Service, response: Response) -> Readiness:
     refresh = (
         service.refresher.last.as_json() if service.refresher and service.refresher.last else None
     )
+    refreshing = bool(service.refresher and service.refresher.running)
     try:
         await service.warehouse.run(lambda db: db.query("select 1"))
         service.ready()
@@ -35,6 +36,7 @@ async def readyz(service: Service, response: Response) -> Readiness:
             data_published_at=None,
             cache=service.cache.backend,
             refresh=refresh,
+            refreshing=refreshing,
             problem=str(error)[:300],
         )
     assert service.published is not None
@@ -44,6 +46,7 @@ async def readyz(service: Service, response: Response) -> Readiness:
         data_published_at=service.published.build.finished_at,
         cache=service.cache.backend,
         refresh=refresh,
+        refreshing=refreshing,
     )
 
 
@@ -61,12 +64,13 @@ async def prometheus(service: Service) -> Response:
     tags=["admin"],
 )
 async def refresh(service: Service, _: Admin) -> RefreshAnswer:
-    """Load what is new in PostgreSQL, `dbt build`, publish; waits for it (admin tokens)."""
+    """Load what is new in PostgreSQL (entities too), build what it feeds with every test,
+    publish; waits for it (admin tokens)."""
     if service.refresher is None:
         raise HTTPException(409, "this server does not refresh the warehouse (--no-refresh)")
     before = service.data_version
-    result = await service.refresher.refresh()
-    service.metrics.refreshes.labels(result.status).inc()
+    result = await service.refresher.refresh(everything=True)
+    service.metrics.record_refresh(result)
     await service.sync_version()
     return RefreshAnswer(
         refresh=result.as_json(), data_version=service.data_version, previous_data_version=before

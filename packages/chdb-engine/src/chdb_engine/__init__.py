@@ -90,6 +90,16 @@ def _holder_pid(status_file: Path) -> str:
     return match.group(1) if match else "unknown"
 
 
+def _command_of(pid: str) -> str:
+    """`` (the command line)`` of a running process, when this system shows it."""
+    try:
+        raw = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return ""
+    words = [Path(w).name if i == 0 else w for i, w in enumerate(raw.decode().split("\0")) if w]
+    return f" ({' '.join(words)[:120]})" if words else ""
+
+
 def _is_free(status_file: Path) -> bool:
     try:
         handle = status_file.open()  # closed below, after the probe
@@ -114,9 +124,10 @@ def wait_until_free(path: str | Path, wait_seconds: float | None = None) -> str:
     deadline = time.monotonic() + wait
     while not _is_free(status_file):
         if time.monotonic() >= deadline:
+            holder = _holder_pid(status_file)
             raise EngineLockedError(
-                f"chDB data directory {resolved} is in use by process "
-                f"{_holder_pid(status_file)} (waited {wait:g}s); stop that process or "
+                f"chDB data directory {resolved} is in use by process {holder}"
+                f"{_command_of(holder)} (waited {wait:g}s); stop that process or "
                 "wait for it to finish, then retry (CHDB_LOCK_WAIT_SECONDS sets the wait)."
             )
         time.sleep(0.2)

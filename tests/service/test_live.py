@@ -1,0 +1,299 @@
+"""The live service: `serve` refreshing every second while the source streams and changes.
+
+Real PostgreSQL, real chDB, real HTTP. While seed_generator streams events, mutates the
+source (updates, late rows, corrections, soft and hard deletes) and holds a transaction open
+across refreshes, the API keeps answering and moves from build to build; once the source
+stops and the refresh loop passes, every campaign's KPIs through the API and every KPI mart
+of the published build equal the same KPIs computed on PostgreSQL.
+
+A `serve` process killed with SIGKILL in the middle of its refreshes, then started again,
+loses and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from campaign_analytics import published
+from campaign_analytics.service import auth
+from campaign_analytics.service.in_thread import free_port, serving
+from campaign_analytics.settings import Settings, load_settings
+from seed_generator import generate_batch, mutate, stream
+from seed_generator.migrations import apply_migrations
+from tests.dbt.test_dbt_kpis_match_postgres import KPIS, assert_same_rows
+from tests.kpi_sql import WINDOW, assert_same, pg_sums
+from tests.pipeline import clickhouse_rows, dbt, load, postgres_rows
+from tests.service.conftest import service_settings
+
+pytestmark = pytest.mark.e2e
+CLI = str(Path(sys.executable).with_name("campaign-analytics"))
+
+LIVE = {
+    "CA_REFRESH_EVERY_SECONDS": "1",
+    "CA_ENTITIES_EVERY": "3",
+    "CA_FULL_TESTS_EVERY": "4",
+    "CA_VERSION_POLL_SECONDS": "0.5",
+    "CA_RATE_LIMIT": "100000/minute",
+}
+
+
+def live_source(settings: Settings, seed: int) -> None:
+    """Campaigns running today (so that `stream` serves them) with 40 days of history."""
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        apply_migrations(conn)
+        generate_batch(conn, advertisers=3, campaigns=9, impressions=15_000, ctr=0.04, cvr=0.1,
+                       days=40, seed=seed)  # fmt: skip
+        conn.commit()
+
+
+def viewer_keys(settings: Settings) -> dict[int, str]:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        advertisers = [a for (a,) in conn.execute("select id from advertisers order by id")]
+        return {a: auth.create_key(conn, advertiser_id=a)[0] for a in advertisers}
+
+
+def admin_key(settings: Settings) -> str:
+    assert settings.postgres_dsn
+    with psycopg.connect(settings.postgres_dsn) as conn:
+        return auth.create_key(conn, advertiser_id=1, role="admin")[0]
+
+
+def campaigns_with_events(settings: Settings) -> list[tuple[int, int]]:
+    """(advertiser, campaign) of every campaign with an impression."""
+    return [
+        (int(a), int(c))
+        for a, c in postgres_rows(
+            settings,
+            "select distinct c.advertiser_id, c.id from campaigns c "
+            "join impressions i on i.campaign_id = c.id order by 1, 2",
+        )
+    ]
+
+
+def assert_api_equals_postgres(url: str, settings: Settings, keys: dict[int, str]) -> int:
+    checked = 0
+    for advertiser, campaign in campaigns_with_events(settings):
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {keys[advertiser]}"},
+                          timeout=60) as client:  # fmt: skip
+            answer = client.get(f"/campaign/{campaign}/insights")
+            assert answer.status_code == 200, answer.text
+            assert_same(answer.json()["totals"], pg_sums(settings, campaign_id=campaign)[0])
+            checked += 1
+    return checked
+
+
+class Source(threading.Thread):
+    """The source while the service refreshes: a stream, two mutations and a transaction
+    that stays open across several refreshes (its rows are older than rows read meanwhile)."""
+
+    def __init__(self, settings: Settings, seconds: float) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.seconds = settings, seconds
+        self.error: BaseException | None = None
+        self.totals: dict[str, int] = {}
+        self.mutated: list[dict[str, int]] = []
+
+    def run(self) -> None:
+        try:
+            dsn = self.settings.postgres_dsn
+            assert dsn
+            streaming = threading.Thread(target=self._stream, args=(dsn,), daemon=True)
+            streaming.start()
+            with psycopg.connect(dsn) as conn:
+                for seed in (1, 2):
+                    time.sleep(self.seconds / 4)
+                    self.mutated.append(mutate(conn, seed=seed, hard_deletes=8))
+                    conn.commit()
+                with conn.transaction():  # stamped now, committed after later rows
+                    conn.execute(
+                        "insert into impressions (campaign_id, channel_id, audience_id, user_id,"
+                        " served_at, cost) select campaign_id, channel_id, audience_id, user_id,"
+                        " now(), cost from impressions order by id desc limit 25"
+                    )
+                    time.sleep(3)
+            streaming.join()
+        except BaseException as error:  # the test thread reports it
+            self.error = error
+
+    def _stream(self, dsn: str) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            self.totals = stream(conn, rate=300, duration=self.seconds, interval=0.5, seed=7)
+
+
+def refreshes(client: httpx.Client) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in client.get("/metrics").text.splitlines()
+        if line.startswith("ca_refreshes_total")
+    )
+
+
+def wait_for_refreshes(client: httpx.Client, count: float, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while refreshes(client) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} refreshes in {timeout} s"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def source(make_database, session_dir: Path) -> Settings:
+    suffix = uuid.uuid4().hex[:8]
+    settings = load_settings(
+        {
+            "CA_DATA_DIR": str(session_dir / f"live_{suffix}"),
+            "DBT_TARGET_PATH": str(session_dir / f"live_{suffix}" / "dbt_target"),
+            "POSTGRES_DSN": make_database(),
+            "CHDB_PATH": str(session_dir / "chdb"),
+            "CLICKHOUSE_RAW_DATABASE": f"raw_{suffix}",
+            "CLICKHOUSE_DATABASE": f"analytics_{suffix}",
+        }
+    )
+    live_source(settings, seed=21)
+    load(settings)
+    dbt(settings, "build", "--exclude-resource-type", "unit_test")
+    return settings
+
+
+def test_the_live_service_equals_postgres_after_streaming_and_changes(
+    source: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = service_settings(source, **LIVE)
+    keys = viewer_keys(settings)
+    campaign = campaigns_with_events(settings)[0]
+    versions: set[str] = set()
+    with serving(settings, refresh=True) as api, api.client() as operations:
+        wait_for_refreshes(operations, 1)  # the first refresh builds all the source feeds
+        changes = Source(settings, seconds=16)
+        changes.start()
+        with api.client(keys[campaign[0]]) as client:
+            while changes.is_alive():
+                answer = client.get(f"/campaign/{campaign[1]}/insights")
+                assert answer.status_code == 200, answer.text  # never an error meanwhile
+                versions.add(answer.json()["meta"]["data_version"])
+                time.sleep(0.25)
+        assert changes.error is None, changes.error
+        assert changes.totals["impressions"] > 1_000 and len(changes.mutated) == 2
+        assert len(versions) >= 2, versions  # the API moved with the builds, while they ran
+        # the loop runs on: the entities' cadence and a reconciliation come round
+        with api.client(admin_key(settings)) as admin:
+            refreshed = admin.post("/v1/admin/refresh")
+            assert refreshed.status_code == 200, refreshed.text
+            assert refreshed.json()["refresh"]["status"] == "ok", refreshed.text
+        wait_for_refreshes(operations, refreshes(operations) + 2)
+        assert assert_api_equals_postgres(api.url, settings, keys) >= 9
+        build = api.service.published.build
+    assert_marts_equal_postgres(settings, build)
+
+
+def assert_marts_equal_postgres(settings: Settings, build: published.Build) -> None:
+    """Every KPI mart of the build the API served equals PostgreSQL (default variables)."""
+    parameters = {"window": WINDOW, "as_of": dt.datetime.now(dt.UTC).date()}
+    for kpi in KPIS:
+        got = clickhouse_rows(settings, kpi.clickhouse_sql(f"`{build.database}`"))
+        want = postgres_rows(settings, kpi.postgres_sql(), parameters)
+        assert_same_rows(kpi.columns, got, want)
+
+
+# -- kill -9 --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serve_process(settings: Settings, port: int, log: Path) -> Iterator[subprocess.Popen[str]]:
+    env = os.environ | settings_env(settings) | LIVE
+    command = [CLI, "serve", "--port", str(port)]
+    with log.open("a") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=output, text=True,
+                                   start_new_session=True)  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    return {
+        "TZ": "UTC",
+        "CA_DATA_DIR": str(settings.data_dir),
+        "DBT_TARGET_PATH": str(settings.dbt_target_path),
+        "POSTGRES_DSN": settings.postgres_dsn or "",
+        "CHDB_PATH": str(settings.chdb_path),
+        "CLICKHOUSE_RAW_DATABASE": settings.raw_database,
+        "CLICKHOUSE_DATABASE": settings.analytics_database,
+        "CA_API_KEY_CACHE_SECONDS": "0",
+    }
+
+
+def wait_ready(url: str, process: subprocess.Popen[str], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "serve never got ready"
+        time.sleep(0.3)
+
+
+def test_a_serve_killed_mid_refresh_loses_and_duplicates_nothing(
+    make_database, tmp_path: Path
+) -> None:
+    # a data directory of its own: the serve processes hold it, not this one
+    settings = load_settings(
+        {
+            "CA_DATA_DIR": str(tmp_path),
+            "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
+            "POSTGRES_DSN": make_database(),
+            "CHDB_PATH": str(tmp_path / "chdb"),
+        }
+    )
+    live_source(settings, seed=22)
+    env = os.environ | settings_env(settings)
+    for step in (["load"], ["dbt", "build", "--exclude-resource-type", "unit_test"]):
+        done = subprocess.run([CLI, *step], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    keys = viewer_keys(settings)
+    log = tmp_path / "serve.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    changes = Source(settings, seconds=14)
+    with serve_process(settings, port, log) as first:
+        wait_ready(url, first, log)
+        changes.start()
+        with httpx.Client(base_url=url) as operations:
+            wait_for_refreshes(operations, 3)
+            # kill it while a refresh runs (it refreshes every second and takes longer)
+            deadline = time.monotonic() + 60
+            while not httpx.get(f"{url}/readyz").json().get("refreshing"):
+                assert time.monotonic() < deadline, "no refresh seen running"
+                time.sleep(0.05)
+            time.sleep(0.3)
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=30)
+    with serve_process(settings, port, log) as second:
+        wait_ready(url, second, log)
+        changes.join()
+        assert changes.error is None, changes.error
+        with httpx.Client(base_url=url) as operations:
+            admin = {"Authorization": f"Bearer {admin_key(settings)}"}
+            refreshed = operations.post("/v1/admin/refresh", headers=admin, timeout=300)
+            assert refreshed.json()["refresh"]["status"] == "ok", refreshed.text
+            wait_for_refreshes(operations, refreshes(operations) + 2)
+            assert assert_api_equals_postgres(url, settings, keys) >= 9
