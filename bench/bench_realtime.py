@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -183,7 +184,8 @@ def main() -> None:
         **source,
     }
     settings = load_settings(env)
-    dsn = postgres.source_dsn(settings)
+    dsn = postgres.source_dsn(settings)  # starts the embedded server unless one was given
+    settings = dataclasses.replace(settings, postgres_dsn=dsn)
     results: dict[str, Any] = {
         "impressions": args.impressions,
         "rate": args.rate,
