@@ -87,6 +87,22 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("campaign_analytics")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def releases_the_session_engine(session_dir: Path, request: pytest.FixtureRequest) -> Iterator:
+    """A module must leave the session's chDB engine closed: this process can open one chDB
+    path at a time, so an engine left running breaks whichever later module (of this
+    worker) opens another path, far from the cause. Fail here, naming the module."""
+    yield
+    import chdb_engine
+
+    status = session_dir / "chdb" / "status"
+    if chdb_engine._holder_pid(status) == str(os.getpid()) and not chdb_engine._is_free(status):
+        pytest.fail(
+            f"{request.module.__name__} left the session's chDB engine open: close every "
+            "client and connection it opened (or hold it with chdb_engine.held)"
+        )
+
+
 @pytest.fixture
 def settings(make_database, session_dir: Path) -> Settings:
     """Settings for one test: its own source database, raw and analytics ClickHouse databases."""

@@ -35,6 +35,7 @@ NOT_RUN = {
     "uv run python bench/bench_seed.py": "benchmarks take minutes (bench/)",
     "make serve": "the curl session's test starts it (it needs the server running)",
     "campaign-analytics serve": "the curl session's test starts the API (make serve)",
+    "uv run campaign-analytics serve": "the curl session's test starts the API (make serve)",
     # the same load against the local fakes is `make demo-platforms`, which runs here
     "make load-platforms": "needs ad-platform accounts and credentials",
     "campaign-analytics load --platforms": "needs ad-platform accounts and credentials",

@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from campaign_analytics.service.app import create_app
 from campaign_analytics.settings import Settings
 
+SHUTDOWN_SECONDS = 600
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -58,4 +60,9 @@ def serving(settings: Settings, *, refresh: bool = False) -> Iterator[LiveApi]:
         yield LiveApi(f"http://127.0.0.1:{port}", app, settings)
     finally:
         server.should_exit = True
-        thread.join(timeout=30)
+        # Wait for the whole shutdown: it finishes a running refresh, then closes the engine.
+        # Returning earlier would leave this process holding chDB on a path the caller
+        # believes released (the next user of another path then fails to open its own).
+        thread.join(timeout=SHUTDOWN_SECONDS)
+        if thread.is_alive():
+            raise RuntimeError(f"the API did not shut down within {SHUTDOWN_SECONDS} s")
