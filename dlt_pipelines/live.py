@@ -26,6 +26,7 @@ from typing import Any
 
 import dlt
 import psycopg
+from dlt.common.runtime.collector import NULL_COLLECTOR
 from psycopg import sql
 
 from campaign_analytics import postgres
@@ -66,6 +67,8 @@ class WarmLoader:
             self._stack.enter_context(run._pipeline_lock(settings))
             self._stack.enter_context(run._engine_held(settings))
             self.pipeline = run._open_pipeline(settings, restore_state=False)
+            # `make load` logs dlt's progress; a cycle every two seconds would flood the log
+            self.pipeline.collector = NULL_COLLECTOR
             # reflecting the source's tables costs ~0.5 s: once, with a horizon we advance
             self.horizon = Horizon(self.dsn)
             self._everything = ad_platform(credentials=self.dsn, horizon=self.horizon)
