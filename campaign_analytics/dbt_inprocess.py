@@ -9,6 +9,8 @@ a time per process: callers serialize them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -18,6 +20,15 @@ from campaign_analytics.errors import one_line
 from campaign_analytics.settings import DBT_PROJECT_DIR, Settings
 
 PROJECT_FILES = ("models", "macros", "tests", "seeds", "snapshots", "dbt_project.yml")
+# what a live build builds besides its hot tests
+BUILT_KINDS = ("model", "snapshot", "seed")
+# the hot tests check this many days back from today (UTC): the days live events land on,
+# late ones included (the attribution window is longer, and the full tests cover it)
+HOT_TEST_DAYS = 2
+
+
+def hot_tests_from() -> dt.date:
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=HOT_TEST_DAYS)
 
 
 @contextlib.contextmanager
@@ -81,20 +92,31 @@ class DbtInProcess:
     def build_changed(self, tables: list[str], *, full_tests: bool) -> Any:
         """Build what the loaded source ``tables`` feed (`source:ad_platform.<t>+`).
 
-        A hot build (``full_tests`` False) leaves the data tests out: they scan whole tables,
-        and the models' own checks (contracts, the facts' keyed increments) still run. Every
-        test runs on the slow cadence, on the admin refresh and in `make transform`; a
-        failure there leaves the API on the last published build."""
+        A hot build (``full_tests`` False) runs only the hot tier of data tests (tagged `hot`:
+        the facts' primary keys, on the last HOT_TEST_DAYS days; macros/hot_tests.sql): the
+        others read whole tables. The models' own checks (contracts) still run. Every test
+        runs on the slow cadence, on the admin refresh and in `make transform`; a failure
+        leaves the API on the last published build."""
         if not tables:
             raise ValueError("no source tables to build from")
-        excluded = ["unit_test"] if full_tests else ["unit_test", "test"]
-        selection = [f"source:ad_platform.{table}+" for table in tables]
+        downstream = [f"source:ad_platform.{table}+" for table in tables]
+        if full_tests:
+            selection = ["--select", *downstream]
+        else:
+            # everything downstream but the data tests, and the hot ones on the recent days
+            selection = [
+                "--select",
+                *(f"{d},resource_type:{kind}" for d in downstream for kind in BUILT_KINDS),
+                *(f"{d},tag:hot" for d in downstream),
+                "--indirect-selection",  # the models' other tests are not selected with them
+                "empty",
+                "--vars",
+                json.dumps({"hot_tests_from": hot_tests_from().isoformat()}),
+            ]
         # --no-write-json: the manifest (the service's metric catalog) changes only when the
         # project does, and `dbt parse` writes it then; rewriting 1 MB per build would make
         # readers re-load it every few seconds (and catch it half-written)
-        return self.build(
-            "--select", *selection, "--exclude-resource-type", *excluded, "--no-write-json"
-        )
+        return self.build(*selection, "--exclude-resource-type", "unit_test", "--no-write-json")
 
     def build(self, *selection: str) -> Any:
         if self._manifest is None or self._project_changed():

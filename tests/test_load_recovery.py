@@ -237,9 +237,14 @@ def test_ctrl_c_during_the_load_step_then_a_rerun_completes_the_package(
 
 
 def test_ctrl_c_during_extract_says_what_the_rerun_will_do(isolated: Settings) -> None:
-    with psycopg.connect(isolated.postgres_dsn) as conn:
-        add_events(conn, 50_000)
-    interrupted = interrupt_when(isolated, "normalize/extracted/*/new_jobs/*")
+    for _ in range(3):
+        with psycopg.connect(isolated.postgres_dsn) as conn:
+            add_events(conn, 50_000)
+        interrupted = interrupt_when(isolated, "normalize/extracted/*/new_jobs/*")
+        if interrupted.returncode != 0:
+            break
+        # on a busy machine the signal can land after dlt's last check: then the load is whole
+        assert_raw_equals_source(isolated)
     assert interrupted.returncode == 130, interrupted.stdout + interrupted.stderr
     line = one_line_error(interrupted, "load interrupted during dlt's extract step")
     # dlt may or may not have committed a package by then: the line says which it was

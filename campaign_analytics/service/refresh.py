@@ -8,7 +8,8 @@ builds itself, one refresh at a time, every `--refresh-every` seconds (2 s makes
   CA_ENTITIES_EVERY cycles;
 * when a cycle moved rows, dbt builds only what those source tables feed, through
   `dbtRunner` in this process with the parsed manifest kept (never two invocations at once),
-  without the data tests (they scan whole tables); every CA_FULL_TESTS_EVERY builds, and on
+  with the hot tier of tests only (the facts' keys on the last days; the others scan whole
+  tables); every CA_FULL_TESTS_EVERY builds, and on
   the admin refresh (which also reads the entities and checks for hard deletes), every test
   runs;
 * a successful build publishes itself (on-run-end) and the API moves to the new data

@@ -1,0 +1,21 @@
+{#- The hot tier of tests: what a live build (`serve --refresh-every 2`) checks.
+
+    A live build leaves the data tests out (they read whole tables) except those tagged `hot`,
+    the facts' primary keys, and narrows those to the recent days with
+    `where: "<day column> >= __hot_tests_from__"`. The placeholder is replaced here, when the
+    test runs, by the `hot_tests_from` variable the build passes (a YYYY-MM-DD day); a build
+    without it (`make transform`, the slow cadence) tests every day. A variable in the YAML
+    itself would be fixed when the project is parsed, and live builds reuse that parse. -#}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set since = var('hot_tests_from', none) -%}
+    {%- if since and not modules.re.match('^\d{4}-\d{2}-\d{2}$', since | string) -%}
+        {{ exceptions.raise_compiler_error("hot_tests_from=" ~ since ~ " is not YYYY-MM-DD") }}
+    {%- endif -%}
+    {%- if not where -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set bound = "toDate('" ~ (since or '1970-01-01') ~ "')" -%}
+    {%- set where = where | replace('__hot_tests_from__', bound) -%}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
+{%- endmacro %}
