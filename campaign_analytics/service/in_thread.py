@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from campaign_analytics.service.app import create_app
 from campaign_analytics.settings import Settings
 
-SHUTDOWN_SECONDS = 600
+SHUTDOWN_SECONDS = 180
 
 
 def free_port() -> int:
@@ -47,7 +47,15 @@ def serving(settings: Settings, *, refresh: bool = False) -> Iterator[LiveApi]:
     app = create_app(settings, refresh=refresh)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            # a request still running at shutdown is cancelled after this, not waited for
+            timeout_graceful_shutdown=10,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -221,7 +221,10 @@ class ServiceState:
         return list(value)
 
     async def close(self) -> None:
-        await self.cache.close()
+        try:  # a Redis connection a cancelled request still holds must not stall the shutdown
+            await asyncio.wait_for(self.cache.close(), 5)
+        except (TimeoutError, OSError) as error:
+            log.warning("could not close the cache cleanly: %r", error)
         if self.refresher is not None:
             await asyncio.to_thread(self.refresher.close)
         self.warehouse.close()

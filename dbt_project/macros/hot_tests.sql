@@ -9,7 +9,7 @@
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set since = var('hot_tests_from', none) -%}
-    {%- if since and not modules.re.match('^\d{4}-\d{2}-\d{2}$', since | string) -%}
+    {%- if since and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', since | string) -%}
         {{ exceptions.raise_compiler_error("hot_tests_from=" ~ since ~ " is not YYYY-MM-DD") }}
     {%- endif -%}
     {%- if not where -%}
