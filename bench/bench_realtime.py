@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from rich.table import Table
 
 from campaign_analytics import postgres
 from campaign_analytics.service import auth
+from campaign_analytics.service.in_thread import free_port
 from campaign_analytics.settings import load_settings
 from seed_generator import generate_batch, stream
 from seed_generator.migrations import apply_migrations
@@ -55,12 +55,6 @@ from tests.kpi_sql import assert_same, pg_sums
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_realtime.json"
 CLI = str(Path(sys.executable).with_name("campaign-analytics"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:

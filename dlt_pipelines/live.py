@@ -58,8 +58,7 @@ class WarmLoader:
         self.settings = settings
         self.entities_every = max(1, entities_every)
         self.dsn = postgres.source_dsn(settings)
-        self.dimension_tables = list(dlt.config["sources.ad_platform.dimension_tables"])
-        self.event_tables = list(dlt.config["sources.ad_platform.event_tables"])
+        self.dimension_tables, self.event_tables = load.source_tables()
         self.cursor = str(dlt.config["sources.ad_platform.cursor_column"])
         self.reconcile_every = int(dlt.config.get("reconcile.every_n_loads") or 0)
         self._stack = contextlib.ExitStack()
@@ -122,12 +121,9 @@ class WarmLoader:
         p = self.pipeline
         self._cycles += 1
         started = time.perf_counter()
-        if p.has_pending_data:  # left by a process killed mid-load: keyed, so loaded once
-            pending = [*p.list_extracted_load_packages(), *p.list_normalized_load_packages()]
-            tables = load._package_tables(p, pending)
-            p.run()
-            result.load_ids.extend(pending)
-            result.rows.update(dict.fromkeys(tables, 0))  # rows unknown: rebuild them
+        pending, tables = load.finish_pending(p)  # left by a process killed mid-load
+        result.load_ids.extend(pending)
+        result.rows.update(dict.fromkeys(tables, 0))  # rows unknown: rebuild them
         if entities is None:
             entities = self._cycles % self.entities_every == 1 or self.entities_every == 1
             entities = entities or self._entities_changed()
@@ -152,6 +148,5 @@ class WarmLoader:
         return result
 
     def remove_hard_deletes(self) -> dict[str, int]:
-        specs = reconcile.table_specs(self.dimension_tables, self.event_tables)
         with psycopg.connect(self.dsn) as conn:
-            return reconcile.remove_hard_deletes(self.pipeline, conn, specs)
+            return reconcile.remove_hard_deletes(self.pipeline, conn, run._specs())

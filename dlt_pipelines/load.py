@@ -79,6 +79,14 @@ def _drop_stray_pipeline_settings() -> None:
         os.environ.pop(name.upper(), None)
 
 
+def source_tables() -> tuple[list[str], list[str]]:
+    """The replicated (entity, event) tables, as `.dlt/config.toml` lists them."""
+    return (
+        list(dlt.config["sources.ad_platform.dimension_tables"]),
+        list(dlt.config["sources.ad_platform.event_tables"]),
+    )
+
+
 def working_dir(settings: Settings) -> Path:
     """dlt's local state of the pipeline: load packages, state.json, schemas."""
     return settings.dlt_pipelines_dir / PIPELINE_NAME
@@ -147,6 +155,20 @@ def _package_tables(p: dlt.Pipeline, load_ids: list[str]) -> list[str]:
     return sorted(t for t in tables if not t.startswith("_dlt"))
 
 
+def finish_pending(p: dlt.Pipeline) -> tuple[list[str], list[str]]:
+    """Load the packages an interrupted run left (extracted or normalized, not loaded).
+
+    Returns their load ids and source tables. Packages are keyed by load id and events by
+    id, so nothing is loaded twice."""
+    if not p.has_pending_data:
+        return [], []
+    pending = [*p.list_extracted_load_packages(), *p.list_normalized_load_packages()]
+    # read before loading: a loaded package keeps no job files (delete_completed_jobs)
+    tables = _package_tables(p, pending)
+    p.run()
+    return pending, tables
+
+
 def run(
     settings: Settings,
     *,
@@ -158,16 +180,10 @@ def run(
 
     dlt's ``run`` with a pending package (extracted or normalized, not loaded) loads only that
     package and returns without extracting, so a rerun after a crash would otherwise report
-    nothing new and leave the source's newer rows for the run after. Packages are keyed by
-    load id and events by id, so nothing is loaded twice.
+    nothing new and leave the source's newer rows for the run after.
     """
     p = p or pipeline(settings)
     result = LoadRun(p)
-    if p.has_pending_data:
-        pending = [*p.list_extracted_load_packages(), *p.list_normalized_load_packages()]
-        # read before loading: a loaded package keeps no job files (delete_completed_jobs)
-        result.pending_tables = _package_tables(p, pending)
-        p.run()
-        result.completed_pending = pending
+    result.completed_pending, result.pending_tables = finish_pending(p)
     p.run(ad_platform(credentials=dsn), refresh="drop_sources" if full_refresh else None)
     return result

@@ -84,7 +84,7 @@ def _config(key: str) -> object:
 
 
 def _specs() -> list[reconcile.TableSpec]:
-    return reconcile.table_specs(_config("dimension_tables"), _config("event_tables"))
+    return reconcile.table_specs(*load.source_tables())
 
 
 def _tables() -> list[str]:

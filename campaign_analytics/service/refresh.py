@@ -62,15 +62,10 @@ class RefreshResult:
 
 
 def _source_tables() -> list[str]:
-    import dlt
+    from dlt_pipelines import load
 
-    from dlt_pipelines import load  # noqa: F401  (points dlt at dlt_pipelines/.dlt)
-
-    config = dlt.config
-    return [
-        *config["sources.ad_platform.dimension_tables"],
-        *config["sources.ad_platform.event_tables"],
-    ]
+    entities, events = load.source_tables()
+    return [*entities, *events]
 
 
 class Refresher:
@@ -99,7 +94,7 @@ class Refresher:
             )
             result.steps.update(cycle.steps)
             result.rows = dict(cycle.rows)
-            self._unbuilt |= set(cycle.moved_tables) | {t for t, n in cycle.deletes.items() if n}
+            self._unbuilt |= set(cycle.moved_tables)  # deletes included
             if not self._unbuilt:
                 return
             every = self.settings.service.full_tests_every

@@ -36,7 +36,7 @@ from seed_generator import generate_batch, mutate, stream
 from seed_generator.migrations import apply_migrations
 from tests.dbt.test_dbt_kpis_match_postgres import KPIS, assert_same_rows
 from tests.kpi_sql import WINDOW, assert_same, pg_sums
-from tests.pipeline import clickhouse_rows, dbt, load, postgres_rows
+from tests.pipeline import clickhouse_rows, dbt, env_for, load, postgres_rows
 from tests.service.conftest import service_settings
 
 pytestmark = pytest.mark.e2e
@@ -215,7 +215,7 @@ def assert_marts_equal_postgres(settings: Settings, build: published.Build) -> N
 
 @contextlib.contextmanager
 def serve_process(settings: Settings, port: int, log: Path) -> Iterator[subprocess.Popen[str]]:
-    env = os.environ | settings_env(settings) | LIVE
+    env = settings_env(settings) | LIVE
     command = [CLI, "serve", "--port", str(port)]
     with log.open("a") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=output, text=True,
@@ -229,16 +229,7 @@ def serve_process(settings: Settings, port: int, log: Path) -> Iterator[subproce
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    return {
-        "TZ": "UTC",
-        "CA_DATA_DIR": str(settings.data_dir),
-        "DBT_TARGET_PATH": str(settings.dbt_target_path),
-        "POSTGRES_DSN": settings.postgres_dsn or "",
-        "CHDB_PATH": str(settings.chdb_path),
-        "CLICKHOUSE_RAW_DATABASE": settings.raw_database,
-        "CLICKHOUSE_DATABASE": settings.analytics_database,
-        "CA_API_KEY_CACHE_SECONDS": "0",
-    }
+    return env_for(settings) | {"CA_API_KEY_CACHE_SECONDS": "0"}
 
 
 def wait_ready(url: str, process: subprocess.Popen[str], log: Path) -> None:
@@ -265,7 +256,7 @@ def test_a_serve_killed_mid_refresh_loses_and_duplicates_nothing(
         }
     )
     live_source(settings, seed=22)
-    env = os.environ | settings_env(settings)
+    env = settings_env(settings)
     for step in (["load"], ["dbt", "build", "--exclude-resource-type", "unit_test"]):
         done = subprocess.run([CLI, *step], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
