@@ -8,6 +8,9 @@
 4. optionally (--mutate) `mutate` the source (updates, late events, deletes) and build again
 5. the KPI report's queries against the marts vs the same tables computed from the raw
    events (FINAL reads, joins, attribution), median of --repeat runs; results must be equal
+6. in this process, as `serve` builds (dbtRunner, the parsed manifest kept): a full-refresh
+   build, then a --delta share of new events loaded and the hot build of what they feed
+   (the facts, the hot tests), then the published marts compared with a full rebuild's
 
 Prints the timings (wall clock of the dbt process, dbt's own elapsed time, and time spent in
 models and in tests from run_results.json) and writes them to bench/results/bench_dbt.json.
@@ -153,6 +156,88 @@ def dbt(settings: Settings, workdir: Path, *args: str) -> dict[str, Any]:
     }
 
 
+def add_events(dsn: str, events: int) -> int:
+    """The next day's traffic, about ``events`` new event rows (INCREMENT); rows added."""
+    with psycopg.connect(dsn) as conn:
+        last_id = conn.execute("select max(id) from impressions").fetchone()[0]
+        impressions = round(events / 1.033)  # + 3% clicks, + 10% of those converted
+        for statement in INCREMENT:
+            conn.execute(statement, {"impressions": impressions, "last_id": last_id})
+        added = conn.execute(
+            "select (select count(*) from impressions where id > %(id)s)"
+            " + (select count(*) from clicks where impression_id > %(id)s)"
+            " + (select count(*) from conversions v join clicks k on k.id = v.click_id"
+            "    where k.impression_id > %(id)s)",
+            {"id": last_id},
+        ).fetchone()[0]
+        conn.commit()
+    return added
+
+
+# the daily fact's rows without its build time, its reach state read as a count
+DAILY_FACT = (
+    "select date_day, campaign_id, channel_id, impressions, clicks, conversions, spend, "
+    "revenue, finalizeAggregation(reached_users_state) from {table}"
+)
+
+
+def published_marts(settings: Settings) -> dict[str, list[str]]:
+    """Every relation of the published build: its rows, sorted."""
+    from campaign_analytics import published
+
+    db = warehouse.client(settings)
+    try:
+        database = published.current(db, settings).build.database
+        names = db.query(
+            "select name from system.tables where database = {db:String}",
+            parameters={"db": database},
+        ).result_rows
+        marts = {}
+        for (name,) in names:
+            table = f"`{database}`.`{name}`"
+            query = "select * from {table}"
+            if name == "fct_campaign_performance_daily":
+                query = DAILY_FACT
+            marts[name] = sorted(map(repr, db.query(query.format(table=table)).result_rows))
+        return marts
+    finally:
+        db.close()
+
+
+def in_process(settings: Settings, dsn: str, delta: float, events: int) -> dict[str, Any]:
+    """Full vs hot build in this process (as `serve` runs them), marts vs a full rebuild."""
+    from campaign_analytics.dbt_inprocess import DbtInProcess
+
+    dbt_runner = DbtInProcess(settings)
+    no_unit_tests = ("--exclude-resource-type", "unit_test")
+    full_s, result = timed(lambda: dbt_runner.build("--full-refresh", *no_unit_tests))
+    full_nodes = len(result.result.results)
+    added = add_events(dsn, round(events * delta))
+    loaded_s = load(settings)
+    tables = ["impressions", "clicks", "conversions"]
+    hot_s, result = timed(lambda: dbt_runner.build_changed(tables, full_tests=False))
+    hot_nodes = sorted(
+        (round(node.execution_time, 3), node.node.name) for node in result.result.results
+    )
+    incremental = published_marts(settings)
+    rebuild_s, _ = timed(lambda: dbt_runner.build("--full-refresh", *no_unit_tests))
+    rebuilt = published_marts(settings)
+    different = sorted(name for name in rebuilt if incremental.get(name) != rebuilt[name])
+    return {
+        "full_build_s": round(full_s, 2),
+        "full_nodes": full_nodes,
+        "delta_events": added,
+        "load_delta_s": round(loaded_s, 2),
+        "hot_build_s": round(hot_s, 2),
+        "hot_nodes": len(hot_nodes),
+        "hot_node_seconds": dict(reversed([(name, t) for t, name in hot_nodes])),
+        "hot_over_full": round(hot_s / full_s, 3),
+        "full_rebuild_s": round(rebuild_s, 2),
+        "marts_compared": len(rebuilt),
+        "marts_different_from_full_rebuild": different,
+    }
+
+
 def load(settings: Settings) -> float:
     from dlt_pipelines.run import run_and_report
 
@@ -215,6 +300,9 @@ def main() -> None:
     parser.add_argument("--impressions", type=int, default=2_000_000)
     parser.add_argument("--days", type=int, default=60, help="days the data set spans")
     parser.add_argument("--increment", type=int, default=50_000, help="new events to load")
+    parser.add_argument(
+        "--delta", type=float, default=0.01, help="new events for the hot build, share of all"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs per latency measurement")
     parser.add_argument("--mutate", action="store_true", help="also time a build after mutate")
     parser.add_argument(
@@ -269,19 +357,7 @@ def main() -> None:
         results["full_build"] = dbt(settings, workdir, *build, "--full-refresh")
         console.print(f"full build: {results['full_build']}")
 
-        with psycopg.connect(dsn) as conn:
-            last_id = conn.execute("select max(id) from impressions").fetchone()[0]
-            impressions = round(args.increment / 1.033)  # + 3% clicks, + 10% of those converted
-            for statement in INCREMENT:
-                conn.execute(statement, {"impressions": impressions, "last_id": last_id})
-            added = conn.execute(
-                "select (select count(*) from impressions where id > %(id)s)"
-                " + (select count(*) from clicks where impression_id > %(id)s)"
-                " + (select count(*) from conversions v join clicks k on k.id = v.click_id"
-                "    where k.impression_id > %(id)s)",
-                {"id": last_id},
-            ).fetchone()[0]
-            conn.commit()
+        added = add_events(dsn, args.increment)
         results["increment_events"] = added
         results["load_increment_s"] = round(load(settings), 2)
         results["incremental_build"] = dbt(settings, workdir, *build)
@@ -296,6 +372,8 @@ def main() -> None:
             console.print(f"build after mutate: {results['build_after_mutate']}")
 
         results["latency"] = latency(settings, args.repeat)
+        results["in_process"] = in_process(settings, dsn, args.delta, results["events"])
+        console.print(f"in process: {results['in_process']}")
     finally:
         if not source:
             postgres.stop_embedded(settings.embedded_postgres_dir)

@@ -99,6 +99,11 @@ class DbtInProcess:
         leaves the API on the last published build."""
         if not tables:
             raise ValueError("no source tables to build from")
+        # a view reads its inputs when queried: a hot build skips it unless its SQL may have
+        # changed, i.e. the project was parsed again (a first build, a changed file); the
+        # full tests build the views too, since excluding a model excludes its tests
+        reparsed = self._parse_if_changed()
+        views = [] if full_tests or reparsed else ["--exclude", "config.materialized:view"]
         downstream = [f"source:ad_platform.{table}+" for table in tables]
         if full_tests:
             selection = ["--select", *downstream]
@@ -116,15 +121,23 @@ class DbtInProcess:
         # --no-write-json: the manifest (the service's metric catalog) changes only when the
         # project does, and `dbt parse` writes it then; rewriting 1 MB per build would make
         # readers re-load it every few seconds (and catch it half-written)
-        return self.build(*selection, "--exclude-resource-type", "unit_test", "--no-write-json")
+        return self.build(
+            *selection, *views, "--exclude-resource-type", "unit_test", "--no-write-json"
+        )
+
+    def _parse_if_changed(self) -> bool:
+        """Parse the project when it changed since the last parse; whether it was parsed."""
+        if self._manifest is not None and not self._project_changed():
+            return False
+        started = time.time()
+        parsed = invoke(self.settings, "parse")
+        if not parsed.success:
+            raise RuntimeError(f"dbt parse failed: {one_line(parsed.exception or '')}")
+        self._manifest, self._parsed_at = parsed.result, started
+        return True
 
     def build(self, *selection: str) -> Any:
-        if self._manifest is None or self._project_changed():
-            started = time.time()
-            parsed = invoke(self.settings, "parse")
-            if not parsed.success:
-                raise RuntimeError(f"dbt parse failed: {one_line(parsed.exception or '')}")
-            self._manifest, self._parsed_at = parsed.result, started
+        self._parse_if_changed()
         result = invoke(self.settings, "build", *selection, manifest=self._manifest)
         if not result.success:
             problems = failures(result)

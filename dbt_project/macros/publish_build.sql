@@ -4,17 +4,25 @@
   `dbt build` rebuilds the models in the target schema one by one, and a failing test skips
   everything downstream of it, so mid-build or after a failure those tables mix new and old
   data. on-run-end therefore publishes a build only when it succeeded: every model with
-  `access: public` (the marts readers use) is cloned into a fresh database
-  `<schema>__build_<invocation id>` (CLONE AS hard-links the parts: no data is copied), and
-  only then is a row added to `<schema>.dbt_builds` naming that database. Readers take the
-  newest `published` row and query its database, so they never see a half-written build; the
-  previous published database is kept for readers still on it, older ones are dropped.
+  `access: public` (the marts readers use) is published into a fresh database
+  `<schema>__build_<invocation id>`, and only then is a row added to `<schema>.dbt_builds`
+  naming that database. Readers take the newest `published` row and query its database, so
+  they never see a half-written build; the previous published database is kept for readers
+  still on it, older ones are dropped.
 
-  A build is published when no node failed, errored or was skipped, and no public model is
+  How a public model is published:
+  * a table is cloned (CLONE AS hard-links the parts: no data is copied);
+  * a view that reads only public models and tables (the KPI marts over the daily fact and
+    the dims; a seed) becomes the same view over that database's clones, the tables it reads
+    cloned beside it: it costs nothing per build, and what it reads cannot change under it;
+  * any other view (one reading a source or a non-public view) is materialized, its rows as
+    of now.
+
+  A build is published when no node failed, errored or was skipped, and no public table is
   older than a model this build rebuilt upstream of it (a `-s` selection that leaves part of
-  the marts behind is not a consistent build). A build that cannot be published is recorded
-  too (`failed` with the failing nodes, or `not_published` with the reason), so readers can
-  warn that what they show is older than the last attempt.
+  the marts behind is not a consistent build; a view is never stale). A build that cannot be
+  published is recorded too (`failed` with the failing nodes, or `not_published` with the
+  reason), so readers can warn that what they show is older than the last attempt.
 -#}
 
 {% macro builds_relation() -%}
@@ -112,23 +120,61 @@
         {{ return('') }}  {#- nothing rebuilt: the published build is still current -#}
     {%- endif -%}
 
-    {%- set relations = [] -%}
+    {#- engine and CREATE statement of every relation in the schemas the public models and
+        their inputs live in -#}
+    {%- set candidates = public | list -%}
     {%- for node in public -%}
-        {%- set relation = adapter.get_relation(
-            database=node.database, schema=node.schema, identifier=node.alias
-        ) -%}
-        {%- if relation is none -%}
+        {%- for unique_id in node.depends_on.nodes if unique_id in graph.nodes -%}
+            {%- do candidates.append(graph.nodes[unique_id]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set kinds = {} -%}
+    {%- for row in run_query(
+        "select database, name, engine, create_table_query from system.tables where database in "
+        ~ sql_strings(candidates | map(attribute='schema') | unique | list)
+    ).rows -%}
+        {%- do kinds.update({row[0] ~ '.' ~ row[1]: {'engine': row[2], 'create': row[3]}}) -%}
+    {%- endfor -%}
+    {%- set public_ids = public | map(attribute='unique_id') | list -%}
+    {%- set tables, views, materialized, inputs = [], [], [], [] -%}
+    {%- for node in public -%}
+        {%- set kind = kinds.get(node.schema ~ '.' ~ node.alias) -%}
+        {%- if kind is none -%}
             {%- do problems.append(node.name ~ ': never built') -%}
-        {%- elif node.unique_id not in built -%}
-            {%- for upstream in upstream_ids(node) if upstream in built -%}
-                {%- if loop.first -%}
-                    {%- do problems.append(
-                        node.name ~ ': not rebuilt after ' ~ graph.nodes[upstream].name
-                    ) -%}
+        {%- elif kind.engine != 'View' -%}
+            {%- do tables.append(node) -%}
+            {%- if node.unique_id not in built -%}
+                {%- for upstream in upstream_ids(node) if upstream in built -%}
+                    {%- if loop.first -%}
+                        {%- do problems.append(
+                            node.name ~ ': not rebuilt after ' ~ graph.nodes[upstream].name
+                        ) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- else -%}
+            {#- a view can be published over clones when it reads only public models and
+                tables (a seed, a table model): those are cloned beside it -#}
+            {%- set private = [] -%}
+            {%- for unique_id in node.depends_on.nodes if unique_id not in public_ids -%}
+                {%- set input = graph.nodes.get(unique_id) -%}
+                {%- set input_kind = none if input is none
+                    else kinds.get(input.schema ~ '.' ~ input.alias) -%}
+                {%- if input_kind is none or input_kind.engine == 'View' -%}
+                    {%- do private.append(none) -%}
+                {%- else -%}
+                    {%- do private.append(input) -%}
                 {%- endif -%}
             {%- endfor -%}
+            {%- if none in private -%}
+                {%- do materialized.append(node) -%}
+            {%- else -%}
+                {%- do views.append(node) -%}
+                {%- for input in private if input not in inputs -%}
+                    {%- do inputs.append(input) -%}
+                {%- endfor -%}
+            {%- endif -%}
         {%- endif -%}
-        {%- do relations.append([node.name, relation]) -%}
     {%- endfor -%}
     {%- if problems -%}
         {{ record_build('not_published', '', [], problems) }}
@@ -143,19 +189,33 @@
     {%- set database = published_database_name() -%}
     {% do run_query("drop database if exists " ~ adapter.quote(database) ~ " sync") %}
     {% do run_query("create database " ~ adapter.quote(database) ~ " engine = Atomic") %}
-    {%- for name, relation in relations -%}
-        {%- set target_relation = adapter.quote(database) ~ '.' ~ adapter.quote(name) -%}
-        {%- if relation.type == 'table' -%}
-            {% do run_query("create table " ~ target_relation ~ " clone as " ~ relation) %}
-        {%- else -%}
-            {#- a view reads the working tables: keep its rows as of now -#}
-            {% do run_query(
-                "create table " ~ target_relation ~ " engine = MergeTree order by tuple() as "
-                ~ "select * from " ~ relation
-            ) %}
-        {%- endif -%}
+    {%- for node in tables + inputs -%}
+        {% do run_query(
+            "create table " ~ published_relation(database, node) ~ " clone as "
+            ~ working_relation(node)
+        ) %}
     {%- endfor -%}
-    {{ record_build('published', database, relations | map(attribute=0) | list, []) }}
+    {#- a view reads the views published before it: an upstream view's ancestors are a
+        subset of its own, so fewer ancestors first is an order that works -#}
+    {%- set ordered = [] -%}
+    {%- for node in views -%}
+        {%- do ordered.append({'ancestors': upstream_ids(node) | length, 'node': node}) -%}
+    {%- endfor -%}
+    {%- for item in ordered | sort(attribute='ancestors') -%}
+        {% do run_query(published_view_sql(
+            kinds[item.node.schema ~ '.' ~ item.node.alias].create, database, public + inputs
+        )) %}
+    {%- endfor -%}
+    {%- for node in materialized -%}
+        {#- reads a seed or a non-public model: keep its rows as of now -#}
+        {% do run_query(
+            "create table " ~ published_relation(database, node)
+            ~ " engine = MergeTree order by tuple() as select * from " ~ working_relation(node)
+        ) %}
+    {%- endfor -%}
+    {#- the public marts (the inputs cloned for their views are not an interface) -#}
+    {%- set names = (tables + views + materialized) | map(attribute='name') | sort | list -%}
+    {{ record_build('published', database, names, []) }}
     {{ log("published dbt build " ~ invocation_id ~ " as database " ~ database, info=true) }}
     {{ drop_unpublished_builds(keep=2) }}
 {%- endmacro %}
@@ -174,4 +234,38 @@
     {%- for name in snapshots if name not in kept -%}
         {% do run_query("drop database if exists " ~ adapter.quote(name) ~ " sync") %}
     {%- endfor -%}
+{%- endmacro %}
+
+{% macro working_relation(node) -%}
+    {{ adapter.quote(node.schema) }}.{{ adapter.quote(node.alias) }}
+{%- endmacro %}
+
+{% macro published_relation(database, node) -%}
+    {{ adapter.quote(database) }}.{{ adapter.quote(node.name) }}
+{%- endmacro %}
+
+{#- A name as ClickHouse prints it in a stored CREATE statement: back-quoted only when it is
+    not a plain identifier. -#}
+{% macro clickhouse_identifier(name) -%}
+    {%- if modules.re.fullmatch('[A-Za-z_][0-9A-Za-z_]*', name) -%}
+        {{ name }}
+    {%- else -%}
+        `{{ name | replace('\\', '\\\\') | replace('`', '\\`') }}`
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The stored CREATE VIEW of a working view, with every published relation it names (its
+    own name included) moved to the published `database`: the same view over that build's
+    clones. -#}
+{% macro published_view_sql(create_query, database, published) -%}
+    {%- set ns = namespace(sql=create_query) -%}
+    {%- for node in published -%}
+        {%- set working = clickhouse_identifier(node.schema) ~ '.' ~ clickhouse_identifier(node.alias) -%}
+        {%- set ns.sql = modules.re.sub(
+            modules.re.escape(working) ~ '(?![0-9A-Za-z_`])',
+            (adapter.quote(database) ~ '.' ~ adapter.quote(node.name)) | replace('\\', '\\\\'),
+            ns.sql
+        ) -%}
+    {%- endfor -%}
+    {{ return(ns.sql) }}
 {%- endmacro %}

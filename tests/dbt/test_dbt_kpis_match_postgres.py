@@ -742,3 +742,44 @@ def test_a_failed_build_is_not_published_and_the_report_says_so(pipeline: dict[s
     assert good.report_warning is None
     assert after.report_warning and "failed" in after.report_warning
     assert "fct_ad_events_performance_date_within_dim_dates" in after.report_warning
+
+
+def test_published_kpi_marts_are_views_over_their_own_builds_clones(
+    pipeline: dict[str, Any],
+) -> None:
+    """A KPI mart costs nothing to publish and reads only its build: a view over the clones."""
+    settings = pipeline["settings"]
+    analytics = settings.analytics_database
+    ((database,),) = clickhouse_rows(
+        settings,
+        f"select published_database from {analytics}.dbt_builds where status = 'published' "
+        "order by finished_at desc limit 1",
+    )
+    relations = {
+        name: (engine, create)
+        for name, engine, create in clickhouse_rows(
+            settings,
+            f"select name, engine, create_table_query from system.tables "
+            f"where database = '{database}'",
+        )
+    }
+    views = {name for name, (engine, _) in relations.items() if engine == "View"}
+    assert {kpi.mart for kpi in KPIS} <= views
+    assert relations["fct_campaign_performance_daily"][0] == "AggregatingMergeTree"
+    for name in views:
+        create = relations[name][1]
+        assert f"{database}." in create, name
+        assert f"{analytics}." not in create, f"{name} reads the working tables"
+    # the unified ad report and the reconciliation read a table model and a seed: views too,
+    # with clones of those beside them
+    assert {"rpt_ad_report", "rpt_platform_reconciliation"} <= views
+    assert {"int_ad_reporting__ad_report", "ad_reporting_platform_channels"} <= set(relations)
+    # and the numbers come out of the clone: the day mart sums the published daily fact
+    (from_view,) = clickhouse_rows(
+        settings, f"select sum(impressions), sum(clicks) from `{database}`.rpt_daily_ctr"
+    )
+    (from_fact,) = clickhouse_rows(
+        settings,
+        f"select sum(impressions), sum(clicks) from `{database}`.fct_campaign_performance_daily",
+    )
+    assert from_view == from_fact

@@ -501,9 +501,13 @@ def test_more_concurrent_queries_than_a_tenant_may_run_is_429(
             return [await first, second]
 
     with serving(settings) as live:
-        first, second = asyncio.run(two_at_once())
-    assert first.status_code == 200, first.text
-    assert second.status_code == 429 and second.headers["retry-after"] == "1"
+        answers = asyncio.run(two_at_once())
+    # on a busy machine the second can reach the limiter first: one runs, the other is told
+    # to retry, whichever order they arrived in
+    ok = [a for a in answers if a.status_code == 200]
+    limited = [a for a in answers if a.status_code == 429]
+    assert len(ok) == 1 and len(limited) == 1, [a.text for a in answers]
+    assert limited[0].headers["retry-after"] == "1"
 
 
 # -- Redis: a cache and limits shared by replicas ------------------------------------------------

@@ -3,7 +3,11 @@
   branch naming only the fields that differ from them (doc ad_reporting_field_mapping) and
   casting to the same types (macro ad_report_columns), so the union never depends on which
   platforms have rows.
+  A table, not a view: it changes only when the ad-platform APIs are loaded, and the unified
+  report (a view) is published over a clone of it, so a live build of the project's own
+  events reads nothing of the platforms again.
 -#}
+{{ config(materialized='table', order_by=['platform', 'date_day']) }}
 
 with
 
