@@ -135,47 +135,11 @@
     ).rows -%}
         {%- do kinds.update({row[0] ~ '.' ~ row[1]: {'engine': row[2], 'create': row[3]}}) -%}
     {%- endfor -%}
-    {%- set public_ids = public | map(attribute='unique_id') | list -%}
-    {%- set tables, views, materialized, inputs = [], [], [], [] -%}
-    {%- for node in public -%}
-        {%- set kind = kinds.get(node.schema ~ '.' ~ node.alias) -%}
-        {%- if kind is none -%}
-            {%- do problems.append(node.name ~ ': never built') -%}
-        {%- elif kind.engine != 'View' -%}
-            {%- do tables.append(node) -%}
-            {%- if node.unique_id not in built -%}
-                {%- for upstream in upstream_ids(node) if upstream in built -%}
-                    {%- if loop.first -%}
-                        {%- do problems.append(
-                            node.name ~ ': not rebuilt after ' ~ graph.nodes[upstream].name
-                        ) -%}
-                    {%- endif -%}
-                {%- endfor -%}
-            {%- endif -%}
-        {%- else -%}
-            {#- a view can be published over clones when it reads only public models and
-                tables (a seed, a table model): those are cloned beside it -#}
-            {%- set private = [] -%}
-            {%- for unique_id in node.depends_on.nodes if unique_id not in public_ids -%}
-                {%- set input = graph.nodes.get(unique_id) -%}
-                {%- set input_kind = none if input is none
-                    else kinds.get(input.schema ~ '.' ~ input.alias) -%}
-                {%- if input_kind is none or input_kind.engine == 'View' -%}
-                    {%- do private.append(none) -%}
-                {%- else -%}
-                    {%- do private.append(input) -%}
-                {%- endif -%}
-            {%- endfor -%}
-            {%- if none in private -%}
-                {%- do materialized.append(node) -%}
-            {%- else -%}
-                {%- do views.append(node) -%}
-                {%- for input in private if input not in inputs -%}
-                    {%- do inputs.append(input) -%}
-                {%- endfor -%}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set plan = publishing_plan(public, kinds, built, problems) -%}
+    {%- set tables = plan.tables -%}
+    {%- set views = plan.views -%}
+    {%- set materialized = plan.materialized -%}
+    {%- set inputs = plan.inputs -%}
     {%- if problems -%}
         {{ record_build('not_published', '', [], problems) }}
         {{ log(
@@ -234,38 +198,4 @@
     {%- for name in snapshots if name not in kept -%}
         {% do run_query("drop database if exists " ~ adapter.quote(name) ~ " sync") %}
     {%- endfor -%}
-{%- endmacro %}
-
-{% macro working_relation(node) -%}
-    {{ adapter.quote(node.schema) }}.{{ adapter.quote(node.alias) }}
-{%- endmacro %}
-
-{% macro published_relation(database, node) -%}
-    {{ adapter.quote(database) }}.{{ adapter.quote(node.name) }}
-{%- endmacro %}
-
-{#- A name as ClickHouse prints it in a stored CREATE statement: back-quoted only when it is
-    not a plain identifier. -#}
-{% macro clickhouse_identifier(name) -%}
-    {%- if modules.re.fullmatch('[A-Za-z_][0-9A-Za-z_]*', name) -%}
-        {{ name }}
-    {%- else -%}
-        `{{ name | replace('\\', '\\\\') | replace('`', '\\`') }}`
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The stored CREATE VIEW of a working view, with every published relation it names (its
-    own name included) moved to the published `database`: the same view over that build's
-    clones. -#}
-{% macro published_view_sql(create_query, database, published) -%}
-    {%- set ns = namespace(sql=create_query) -%}
-    {%- for node in published -%}
-        {%- set working = clickhouse_identifier(node.schema) ~ '.' ~ clickhouse_identifier(node.alias) -%}
-        {%- set ns.sql = modules.re.sub(
-            modules.re.escape(working) ~ '(?![0-9A-Za-z_`])',
-            (adapter.quote(database) ~ '.' ~ adapter.quote(node.name)) | replace('\\', '\\\\'),
-            ns.sql
-        ) -%}
-    {%- endfor -%}
-    {{ return(ns.sql) }}
 {%- endmacro %}
