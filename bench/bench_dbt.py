@@ -70,29 +70,28 @@ where impression_id > %(last_id)s and random() < 0.1
 """,
 ]
 
-# rpt_campaign_channel_daily_performance, computed from the raw tables the way the models do
-# (newest version of each event, clicks on their impression's day, conversions on their own
-# day within the attribution window, names from the entity tables).
+# fct_campaign_performance_daily computed from the raw tables the way the models do (newest
+# version of each event, clicks on their impression's day, conversions on their own day
+# within the attribution window): the report's queries read it in place of the fact.
 RAW_DAILY = """(
     select
-        day as date_day, campaign_id, campaigns.name as campaign_name,
-        campaigns.advertiser_id as advertiser_id, advertisers.name as advertiser_name,
-        channel_id, channels.name as channel_name,
+        day as date_day, campaign_id, channel_id,
         sum(is_impression) as impressions, sum(is_click) as clicks,
-        sum(is_conversion) as conversions, sum(cost) as spend, sum(revenue) as revenue
+        sum(is_conversion) as conversions, sum(cost) as spend, sum(revenue) as revenue,
+        uniqExactStateIf(user_id, is_impression = 1) as reached_users_state
     from (
-        select toDate(served_at) as day, campaign_id, channel_id, 1 as is_impression,
-               0 as is_click, 0 as is_conversion, toDecimal64(cost, 6) as cost,
-               toDecimal64(0, 2) as revenue
+        select toDate32(served_at) as day, campaign_id, channel_id, user_id,
+               1 as is_impression, 0 as is_click, 0 as is_conversion,
+               toDecimal64(cost, 6) as cost, toDecimal64(0, 2) as revenue
         from {raw}.ad_platform__impressions final
         union all
-        select toDate(i.served_at), i.campaign_id, i.channel_id, 0, 1, 0,
+        select toDate32(i.served_at), i.campaign_id, i.channel_id, i.user_id, 0, 1, 0,
                toDecimal64(k.cost, 6), toDecimal64(0, 2)
         from {raw}.ad_platform__impressions as i final
         inner join (select * from {raw}.ad_platform__clicks final) as k
             on i.id = k.impression_id
         union all
-        select toDate(v.converted_at), i.campaign_id, i.channel_id, 0, 0, 1,
+        select toDate32(v.converted_at), i.campaign_id, i.channel_id, i.user_id, 0, 0, 1,
                toDecimal64(0, 6), toDecimal64(v.revenue, 2)
         from {raw}.ad_platform__impressions as i final
         inner join (select * from {raw}.ad_platform__clicks final) as k
@@ -101,13 +100,7 @@ RAW_DAILY = """(
             on k.id = v.click_id
         where v.converted_at <= k.clicked_at + toIntervalDay({window})
     ) as events
-    left join {raw}.ad_platform__campaigns as campaigns on events.campaign_id = campaigns.id
-    left join {raw}.ad_platform__advertisers as advertisers
-        on campaigns.advertiser_id = advertisers.id
-    left join {raw}.ad_platform__channels as channels on events.channel_id = channels.id
-    group by date_day, campaign_id, campaign_name, advertiser_id, advertiser_name,
-             channel_id, channel_name
-    settings join_use_nulls = 1
+    group by date_day, campaign_id, channel_id
 )"""
 
 
@@ -204,38 +197,60 @@ def published_marts(settings: Settings) -> dict[str, list[str]]:
         db.close()
 
 
-def in_process(settings: Settings, dsn: str, delta: float, events: int) -> dict[str, Any]:
-    """Full vs hot build in this process (as `serve` runs them), marts vs a full rebuild."""
+def event_cursors(settings: Settings) -> dict[str, str]:
+    from dlt_pipelines import load as dlt_load
+
+    tables = ["impressions", "clicks", "conversions"]
+    cursors = dlt_load.cursors(dlt_load.pipeline(settings), tables)
+    return {table: value.isoformat() for table, value in cursors.items()}
+
+
+def in_process(
+    settings: Settings, dsn: str, delta: float, fixed: int, events: int
+) -> dict[str, Any]:
+    """Full vs hot builds in this process (as `serve` runs them), marts vs a full rebuild.
+
+    Two hot builds: after a ``delta`` share of new events (the ratio to the full build), and
+    after ``fixed`` new events (the same change at every size: O(change) when it takes the
+    same time at 2 M and 10 M events)."""
     from campaign_analytics.dbt_inprocess import DbtInProcess
 
     dbt_runner = DbtInProcess(settings)
     no_unit_tests = ("--exclude-resource-type", "unit_test")
-    full_s, result = timed(lambda: dbt_runner.build("--full-refresh", *no_unit_tests))
-    full_nodes = len(result.result.results)
-    added = add_events(dsn, round(events * delta))
-    loaded_s = load(settings)
     tables = ["impressions", "clicks", "conversions"]
-    hot_s, result = timed(lambda: dbt_runner.build_changed(tables, full_tests=False))
-    hot_nodes = sorted(
-        (round(node.execution_time, 3), node.node.name) for node in result.result.results
-    )
+    full_s, result = timed(lambda: dbt_runner.build("--full-refresh", *no_unit_tests))
+    measured: dict[str, Any] = {"full_build_s": round(full_s, 2)}
+    measured["full_nodes"] = len(result.result.results)
+    for name, size in (("share", round(events * delta)), ("fixed", fixed)):
+        # what `serve` knows: the events' cursors at the last build (no hard delete since)
+        since = event_cursors(settings)
+        added = add_events(dsn, size)
+        loaded_s = load(settings)
+        hot_s, result = timed(
+            lambda s=since: dbt_runner.build_changed(tables, full_tests=False,
+                                                     events_changed_since=s)
+        )  # fmt: skip
+        nodes = sorted(
+            ((round(node.execution_time, 3), node.node.name) for node in result.result.results),
+            reverse=True,
+        )
+        measured[f"hot_{name}"] = {
+            "delta_events": added,
+            "load_delta_s": round(loaded_s, 2),
+            "hot_build_s": round(hot_s, 2),
+            "hot_over_full": round(hot_s / full_s, 3),
+            "hot_nodes": len(nodes),
+            "node_seconds": {node: seconds for seconds, node in nodes},
+        }
     incremental = published_marts(settings)
     rebuild_s, _ = timed(lambda: dbt_runner.build("--full-refresh", *no_unit_tests))
     rebuilt = published_marts(settings)
-    different = sorted(name for name in rebuilt if incremental.get(name) != rebuilt[name])
-    return {
-        "full_build_s": round(full_s, 2),
-        "full_nodes": full_nodes,
-        "delta_events": added,
-        "load_delta_s": round(loaded_s, 2),
-        "hot_build_s": round(hot_s, 2),
-        "hot_nodes": len(hot_nodes),
-        "hot_node_seconds": dict(reversed([(name, t) for t, name in hot_nodes])),
-        "hot_over_full": round(hot_s / full_s, 3),
-        "full_rebuild_s": round(rebuild_s, 2),
-        "marts_compared": len(rebuilt),
-        "marts_different_from_full_rebuild": different,
-    }
+    measured["full_rebuild_s"] = round(rebuild_s, 2)
+    measured["marts_compared"] = len(rebuilt)
+    measured["marts_different_from_full_rebuild"] = sorted(
+        name for name in rebuilt if incremental.get(name) != rebuilt[name]
+    )
+    return measured
 
 
 def load(settings: Settings) -> float:
@@ -249,18 +264,30 @@ def load(settings: Settings) -> float:
 
 def latency(settings: Settings, repeat: int) -> list[dict[str, Any]]:
     """Median seconds of each report query on the marts and on the raw events."""
+    from campaign_analytics import published
+    from campaign_analytics.metrics.catalog import Catalog
+    from campaign_analytics.metrics.compiler import compile_query
+
     raw_daily = RAW_DAILY.format(raw=settings.raw_database, window=30)
+    catalog = Catalog.load(settings.dbt_target_path / "manifest.json")
     db = warehouse.client(settings)
     rows = []
     try:
+        database = published.current(db, settings).build.database
+        fact = f"`{database}`.`{catalog.fact_table}`"
         for section in report.sections():
-            mart_sql, parameters = section.sql(report.Filters())
-            raw_sql, _ = section.sql(report.Filters(), source=raw_daily)
+            compiled = compile_query(section.query, catalog, database, None)
+            assert fact in compiled.sql, compiled.sql
             measured = {}
-            for name, query in (("marts", mart_sql), ("raw", raw_sql)):
+            for name, query in (
+                ("marts", compiled.sql),
+                ("raw", compiled.sql.replace(fact, raw_daily)),
+            ):
                 times, answer = [], None
                 for _ in range(repeat):
-                    seconds, answer = timed(lambda q=query, p=parameters: db.query(q, parameters=p))
+                    seconds, answer = timed(
+                        lambda q=query, p=compiled.parameters: db.query(q, parameters=p)
+                    )
                     times.append(seconds)
                 measured[name] = (statistics.median(times), answer.result_rows)
             same = measured["marts"][1] == measured["raw"][1]
@@ -302,6 +329,14 @@ def main() -> None:
     parser.add_argument("--increment", type=int, default=50_000, help="new events to load")
     parser.add_argument(
         "--delta", type=float, default=0.01, help="new events for the hot build, share of all"
+    )
+    parser.add_argument(
+        "--fixed-delta", type=int, default=20_000, help="new events for the second hot build"
+    )
+    parser.add_argument(
+        "--in-process-only",
+        action="store_true",
+        help="only the in-process builds (no dbt processes, no query latency)",
     )
     parser.add_argument("--repeat", type=int, default=5, help="runs per latency measurement")
     parser.add_argument("--mutate", action="store_true", help="also time a build after mutate")
@@ -350,29 +385,32 @@ def main() -> None:
         console.print(f"source: {results['generated']}")
         results["load_initial_s"] = round(load(settings), 2)
 
-        build = (
-            ["build"] if args.with_unit_tests else ["build", "--exclude-resource-type", "unit_test"]
+        if not args.in_process_only:
+            build = ["build"]
+            if not args.with_unit_tests:
+                build += ["--exclude-resource-type", "unit_test"]
+            results["build_command"] = " ".join(["dbt", *build])
+            results["full_build"] = dbt(settings, workdir, *build, "--full-refresh")
+            console.print(f"full build: {results['full_build']}")
+
+            added = add_events(dsn, args.increment)
+            results["increment_events"] = added
+            results["load_increment_s"] = round(load(settings), 2)
+            results["incremental_build"] = dbt(settings, workdir, *build)
+            console.print(f"incremental build: {results['incremental_build']}")
+
+            if args.mutate:
+                with psycopg.connect(dsn) as conn:
+                    results["mutated"] = mutate(conn, seed=2)
+                    conn.commit()
+                load(settings)
+                results["build_after_mutate"] = dbt(settings, workdir, *build)
+                console.print(f"build after mutate: {results['build_after_mutate']}")
+
+            results["latency"] = latency(settings, args.repeat)
+        results["in_process"] = in_process(
+            settings, dsn, args.delta, args.fixed_delta, results["events"]
         )
-        results["build_command"] = " ".join(["dbt", *build])
-        results["full_build"] = dbt(settings, workdir, *build, "--full-refresh")
-        console.print(f"full build: {results['full_build']}")
-
-        added = add_events(dsn, args.increment)
-        results["increment_events"] = added
-        results["load_increment_s"] = round(load(settings), 2)
-        results["incremental_build"] = dbt(settings, workdir, *build)
-        console.print(f"incremental build: {results['incremental_build']}")
-
-        if args.mutate:
-            with psycopg.connect(dsn) as conn:
-                results["mutated"] = mutate(conn, seed=2)
-                conn.commit()
-            load(settings)
-            results["build_after_mutate"] = dbt(settings, workdir, *build)
-            console.print(f"build after mutate: {results['build_after_mutate']}")
-
-        results["latency"] = latency(settings, args.repeat)
-        results["in_process"] = in_process(settings, dsn, args.delta, results["events"])
         console.print(f"in process: {results['in_process']}")
     finally:
         if not source:
@@ -381,7 +419,8 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    show(results, console)
+    if not args.in_process_only:
+        show(results, console)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, default=str))
     console.print(f"written to {RESULTS}")

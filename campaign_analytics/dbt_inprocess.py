@@ -89,14 +89,25 @@ class DbtInProcess:
             newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
         return newest > self._parsed_at
 
-    def build_changed(self, tables: list[str], *, full_tests: bool) -> Any:
+    def build_changed(
+        self,
+        tables: list[str],
+        *,
+        full_tests: bool,
+        events_changed_since: dict[str, str] | None = None,
+    ) -> Any:
         """Build what the loaded source ``tables`` feed (`source:ad_platform.<t>+`).
 
         A hot build (``full_tests`` False) runs only the hot tier of data tests (tagged `hot`:
         the facts' primary keys, on the last HOT_TEST_DAYS days; macros/hot_tests.sql): the
         others read whole tables. The models' own checks (contracts) still run. Every test
         runs on the slow cadence, on the admin refresh and in `make transform`; a failure
-        leaves the API on the last published build."""
+        leaves the API on the last published build.
+
+        ``events_changed_since``: each event table's cursor (updated_at, ISO) at the last
+        successful build, when every change since is a new row version (no hard delete):
+        fct_ad_events then finds the changed events past them instead of comparing every id
+        (var `ad_events_changed_since`, macros/ad_events.sql)."""
         if not tables:
             raise ValueError("no source tables to build from")
         # a view reads its inputs when queried: a hot build skips it unless its SQL may have
@@ -105,9 +116,13 @@ class DbtInProcess:
         reparsed = self._parse_if_changed()
         views = [] if full_tests or reparsed else ["--exclude", "config.materialized:view"]
         downstream = [f"source:ad_platform.{table}+" for table in tables]
+        variables: dict[str, Any] = {}
+        if events_changed_since:
+            variables["ad_events_changed_since"] = events_changed_since
         if full_tests:
             selection = ["--select", *downstream]
         else:
+            variables["hot_tests_from"] = hot_tests_from().isoformat()
             # everything downstream but the data tests, and the hot ones on the recent days
             selection = [
                 "--select",
@@ -115,9 +130,9 @@ class DbtInProcess:
                 *(f"{d},tag:hot" for d in downstream),
                 "--indirect-selection",  # the models' other tests are not selected with them
                 "empty",
-                "--vars",
-                json.dumps({"hot_tests_from": hot_tests_from().isoformat()}),
             ]
+        if variables:
+            selection += ["--vars", json.dumps(variables)]
         # --no-write-json: the manifest (the service's metric catalog) changes only when the
         # project does, and `dbt parse` writes it then; rewriting 1 MB per build would make
         # readers re-load it every few seconds (and catch it half-written)

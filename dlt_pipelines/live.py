@@ -84,21 +84,13 @@ class WarmLoader:
 
     # -- entities -----------------------------------------------------------------------------
 
-    def _entity_cursors(self) -> dict[str, Any]:
-        """The cursor's last value per entity table, from dlt's state (None: never loaded)."""
-        resources = self.pipeline.state.get("sources", {}).get("ad_platform", {})
-        resources = resources.get("resources", {})
-        return {
-            table: resources.get(table, {})
-            .get("incremental", {})
-            .get(self.cursor, {})
-            .get("last_value")
-            for table in self.dimension_tables
-        }
+    def event_cursors(self) -> dict[str, Any]:
+        """The events' cursors after the last cycle: every event up to them is in raw."""
+        return load.cursors(self.pipeline, self.event_tables)
 
     def _entities_changed(self) -> bool:
         """Whether an entity table has a row past its cursor (entity tables are small)."""
-        cursors = self._entity_cursors()
+        cursors = load.cursors(self.pipeline, self.dimension_tables)
         if any(value is None for value in cursors.values()):
             return True
         query = sql.SQL(" union all ").join(

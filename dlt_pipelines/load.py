@@ -7,6 +7,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from campaign_analytics.settings import DLT_PROJECT_DIR, Settings
 
@@ -127,6 +128,17 @@ def table_summary(p: dlt.Pipeline) -> list[TableLoad]:
         t for t in {*extracted, *loaded} if not t.startswith("_dlt") and (extracted[t] or loaded[t])
     )
     return [TableLoad(t, extracted[t], loaded[t]) for t in tables]
+
+
+def cursors(p: dlt.Pipeline, tables: list[str]) -> dict[str, Any]:
+    """The cursor's last value per source table in dlt's committed state (None: never
+    loaded): every row up to it is in raw, and the next run reads only rows past it."""
+    column = str(dlt.config["sources.ad_platform.cursor_column"])
+    resources = p.state.get("sources", {}).get("ad_platform", {}).get("resources", {})
+    return {
+        table: resources.get(table, {}).get("incremental", {}).get(column, {}).get("last_value")
+        for table in tables
+    }
 
 
 def step_seconds(p: dlt.Pipeline) -> dict[str, float]:

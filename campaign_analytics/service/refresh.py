@@ -47,6 +47,9 @@ class RefreshResult:
     rows: dict[str, int] = field(default_factory=dict)  # rows loaded per source table
     built: bool = False  # a dbt build ran (and published)
     full_tests: bool = False
+    # how fct_ad_events found its changes: "cursors" (the rows past the last build's
+    # cursors) or "compare" (every id compared: after a start or a hard delete)
+    change_detection: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +61,7 @@ class RefreshResult:
             "rows": self.rows,
             "built": self.built,
             "full_tests": self.full_tests,
+            "change_detection": self.change_detection,
         }
 
 
@@ -66,6 +70,16 @@ def _source_tables() -> list[str]:
 
     entities, events = load.source_tables()
     return [*entities, *events]
+
+
+def _iso(cursors: dict[str, Any]) -> dict[str, str] | None:
+    """Cursor values as ISO strings; None when a table has none yet."""
+    if any(value is None for value in cursors.values()):
+        return None
+    return {
+        table: value.isoformat() if hasattr(value, "isoformat") else str(value)
+        for table, value in cursors.items()
+    }
 
 
 class Refresher:
@@ -77,6 +91,11 @@ class Refresher:
         self._loader: Any = None  # dlt_pipelines.live.WarmLoader, opened by the first cycle
         # source tables loaded but not yet in a published build: all of them at start
         self._unbuilt: set[str] = set(_source_tables())
+        # the events' cursors at the last published build, while every change since is a
+        # new row version: the next build reads the changes past them (O(change)); None
+        # after a start (a killed process may have left anything) and after hard deletes,
+        # which leave no row behind: that build compares every id instead
+        self._built_cursors: dict[str, str] | None = None
         self._builds = 0
         self.last: RefreshResult | None = None
         self.running = False
@@ -95,16 +114,25 @@ class Refresher:
             result.steps.update(cycle.steps)
             result.rows = dict(cycle.rows)
             self._unbuilt |= set(cycle.moved_tables)  # deletes included
+            if any(cycle.deletes.values()):
+                self._built_cursors = None
             if not self._unbuilt:
                 return
             every = self.settings.service.full_tests_every
             result.full_tests = everything or self._builds % every == 0
+            cursors = _iso(self._loader.event_cursors())
+            result.change_detection = "cursors" if self._built_cursors else "compare"
             started = time.perf_counter()
-            self.dbt.build_changed(sorted(self._unbuilt), full_tests=result.full_tests)
+            self.dbt.build_changed(
+                sorted(self._unbuilt),
+                full_tests=result.full_tests,
+                events_changed_since=self._built_cursors,
+            )
             result.steps["dbt_build"] = time.perf_counter() - started
             result.built = True
             self._builds += 1
             self._unbuilt.clear()
+            self._built_cursors = cursors
 
     async def refresh(self, *, everything: bool = False) -> RefreshResult:
         """One refresh; a call while one runs waits for it and returns its result.

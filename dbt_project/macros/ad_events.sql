@@ -16,6 +16,15 @@
 
   The model then rewrites the days those chains touch; its post-hooks drop the days left
   with no event (emptied_ad_event_days) and both tables.
+
+  A caller that knows what was loaded since the last successful build (the live refresh in
+  `serve`, which keeps dlt's pipeline open) passes var `ad_events_changed_since`: each event
+  table's cursor (updated_at) at that build. Every new version of an event has a newer
+  updated_at (dlt reads rows past the cursor, below the commit horizon), so the changed ids
+  are the raw rows past those cursors, and step 1's comparison of every id is skipped: the
+  cost follows the change, not the table. Hard deletes leave no row behind, so a build after
+  a reconciliation that removed rows takes the comparison again (the caller leaves the var
+  out), as does `dbt build` from the command line.
 -#}
 
 {% macro ad_event_id_bucket_size() -%}
@@ -82,8 +91,27 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- Var `ad_events_changed_since` ({table: updated_at}) when it names every event table, else
+    none. -#}
+{% macro ad_events_changed_since() -%}
+    {%- set since = var('ad_events_changed_since', none) -%}
+    {%- set tables = ['impressions', 'clicks', 'conversions'] -%}
+    {%- if since and tables | select('in', since) | list | length == 3 -%}
+        {%- if since.values() | select | list | length == since | length -%}
+            {{ return(since) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- ids of `table` (a source table) with a version newer than `since` -#}
+{% macro ad_event_ids_since(table, since) -%}
+    select id from {{ source('ad_platform', table) }}
+    where updated_at > parseDateTime64BestEffort('{{ since }}', 6, 'UTC')
+{%- endmacro %}
+
 {% macro stage_changed_ad_event_buckets() -%}
-    {%- if not is_incremental() -%}
+    {%- if not is_incremental() or ad_events_changed_since() -%}
         {{ drop_ad_event_scratch_relation('changed_buckets') }}
     {%- else -%}
         create or replace table {{ ad_event_scratch_relation('changed_buckets') }}
@@ -140,6 +168,8 @@
         (impression_id Int64)
         engine = MergeTree
         order by impression_id
+    {%- elif ad_events_changed_since() -%}
+        {{ changed_ad_event_chains_since(ad_events_changed_since()) }}
     {%- else -%}
         {%- set buckets = ad_event_scratch_relation('changed_buckets') -%}
         create or replace table {{ ad_event_scratch_relation('changed_chains') }}
@@ -183,6 +213,65 @@
             or staged.impression_id != built.impression_id
         settings join_use_nulls = 0
     {%- endif -%}
+{%- endmacro %}
+
+{#- The chains of the events with a version past `since` (step 1 skipped): each changed
+    event's impression in staging now and in this table before (an event can move to another
+    impression). Staging is read through the raw tables' primary key only. -#}
+{% macro changed_ad_event_chains_since(since) -%}
+    create or replace table {{ ad_event_scratch_relation('changed_chains') }}
+    engine = MergeTree
+    order by impression_id
+    as
+    with
+
+    changed_impressions as ({{ ad_event_ids_since('impressions', since.impressions) }}),
+
+    changed_clicks as ({{ ad_event_ids_since('clicks', since.clicks) }}),
+
+    changed_conversions as ({{ ad_event_ids_since('conversions', since.conversions) }}),
+
+    changed_conversion_clicks as (
+
+        select click_id from {{ ref('stg_ad_platform__conversions') }}
+        where conversion_id in (select changed_conversions.id from changed_conversions)
+
+    ),
+
+    staged as (
+
+        select impression_id from {{ ref('stg_ad_platform__impressions') }}
+        where impression_id in (select changed_impressions.id from changed_impressions)
+        union all
+        select impression_id from {{ ref('stg_ad_platform__clicks') }}
+        where
+            click_id in (select changed_clicks.id from changed_clicks)
+            or click_id in (select changed_conversion_clicks.click_id from changed_conversion_clicks)
+
+    ),
+
+    built as (
+
+        select impression_id from {{ this }}
+        where
+            (
+                event_type = 'impression'
+                and event_id in (select changed_impressions.id from changed_impressions)
+            )
+            or (
+                event_type = 'click'
+                and event_id in (select changed_clicks.id from changed_clicks)
+            )
+            or (
+                event_type = 'conversion'
+                and event_id in (select changed_conversions.id from changed_conversions)
+            )
+
+    )
+
+    select distinct impression_id from staged
+    union distinct
+    select impression_id from built
 {%- endmacro %}
 
 {#- The days that still hold a row of a changed chain from an earlier build: a rewritten day

@@ -210,6 +210,74 @@ def assert_marts_equal_postgres(settings: Settings, build: published.Build) -> N
         assert_same_rows(kpi.columns, got, want)
 
 
+# -- changes found past the cursors ----------------------------------------------------------------
+
+
+def test_live_builds_find_the_changes_past_the_last_builds_cursors(
+    make_database, session_dir: Path
+) -> None:
+    """After the first build, a live build reads only the rows past the events' cursors at the
+    last build (no id comparison): updates, late rows and corrections included, the KPIs it
+    publishes equal PostgreSQL; a hard delete sends the next build back to the comparison."""
+    import asyncio
+
+    from campaign_analytics.service.refresh import Refresher
+
+    suffix = uuid.uuid4().hex[:8]
+    settings = load_settings(
+        {
+            "CA_DATA_DIR": str(session_dir / f"cursors_{suffix}"),
+            "DBT_TARGET_PATH": str(session_dir / f"cursors_{suffix}" / "dbt_target"),
+            "POSTGRES_DSN": make_database(),
+            "CHDB_PATH": str(session_dir / "chdb"),
+            "CLICKHOUSE_RAW_DATABASE": f"raw_{suffix}",
+            "CLICKHOUSE_DATABASE": f"analytics_{suffix}",
+        }
+    )
+    live_source(settings, seed=31)
+    load(settings)
+    dbt(settings, "build", "--exclude-resource-type", "unit_test")
+    assert settings.postgres_dsn
+    refresher = Refresher(settings)
+    detections = []
+    try:
+        steps = ("start", "stream", "stream and mutate", "stream", "hard delete", "stream")
+        for number, step in enumerate(steps):
+            if "stream" in step:
+                with psycopg.connect(settings.postgres_dsn, autocommit=True) as conn:
+                    stream(conn, rate=400, duration=1.5, interval=0.5, seed=number)
+            with psycopg.connect(settings.postgres_dsn) as conn:
+                if "mutate" in step:
+                    mutate(conn, seed=3, hard_deletes=0, hard_delete_campaign_channels=0)
+                if "delete" in step:  # impressions nothing refers to
+                    conn.execute(
+                        "delete from impressions where id in (select id from impressions i "
+                        "where not exists (select from clicks where impression_id = i.id) "
+                        "order by id desc limit 3)"
+                    )
+            # the admin refresh reconciles: it finds the delete
+            result = asyncio.run(refresher.refresh(everything="delete" in step))
+            assert result.status == "ok", result.error
+            detections.append(result.change_detection)
+            with published_client(settings) as db:
+                build = published.current(db, settings).build
+            assert_marts_equal_postgres(settings, build)
+    finally:
+        refresher.close()
+    assert detections == ["compare", "cursors", "cursors", "cursors", "compare", "cursors"]
+
+
+@contextlib.contextmanager
+def published_client(settings: Settings) -> Iterator[object]:
+    from campaign_analytics import warehouse
+
+    db = warehouse.client(settings)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 # -- kill -9 --------------------------------------------------------------------------------------
 
 

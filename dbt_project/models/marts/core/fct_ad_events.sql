@@ -2,8 +2,9 @@
   Incremental by day partition. The pre-hooks (macros/ad_events.sql) find the event chains
   (an impression with its click and conversion) whose rows are new, updated, loaded late
   or deleted in the source since the last build, comparing ids and versions in staging
-  with those in this table, bucket by bucket, so that a small change reads little. The
-  build then rewrites only the days those chains touch, before and after the change: the
+  with those in this table, bucket by bucket, so that a small change reads little (or,
+  given var ad_events_changed_since by the live refresh, taking the rows past those
+  cursors). The build then rewrites only the days those chains touch, before and after the change: the
   changed chains recomputed from staging plus the other rows of those days copied from
   this table; insert_overwrite swaps in exactly those day partitions.
   A day that loses every one of its events is written by no insert, so a post-hook drops its
