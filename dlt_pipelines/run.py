@@ -23,7 +23,7 @@ from rich.table import Table
 
 from campaign_analytics import postgres
 from campaign_analytics.captured_stderr import captured_stderr
-from campaign_analytics.errors import UserFacingError, one_line
+from campaign_analytics.errors import UserFacingError, one_line, root_cause
 from campaign_analytics.locking import exclusive
 from campaign_analytics.settings import Settings
 from dlt_pipelines import load, local_state, reconcile, source_checks
@@ -45,17 +45,6 @@ class ReconciliationError(UserFacingError):
 
 class NothingLoadedError(UserFacingError):
     """Nothing has been loaded into ClickHouse raw yet."""
-
-
-def _root_cause(error: BaseException) -> BaseException:
-    seen = set()
-    while id(error) not in seen:
-        seen.add(id(error))
-        nested = getattr(error, "exception", None) or error.__cause__
-        if not isinstance(nested, BaseException):
-            break
-        error = nested
-    return error
 
 
 def _interrupted(error: BaseException) -> bool:
@@ -151,7 +140,7 @@ def _failure(
     if _interrupted(error):
         return LoadInterruptedError(f"load interrupted during {where}; {rerun}")
     # connectorx words a lost connection as a Rust error dump: keep the OS's own message
-    text = one_line(_root_cause(error))
+    text = one_line(root_cause(error))
     text = next(iter(re.findall(r'message: "([^"]+)"', text)), text)
     lost = ("connection reset", "connection refused", "terminating connection", "closed the")
     if any(sign in text.lower() for sign in lost):
