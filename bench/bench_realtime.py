@@ -285,12 +285,16 @@ def main() -> None:
         poller.stop.set()
         poller.join()
         latencies, missing = [], 0
+        by_minute: dict[int, list[float]] = {}  # minute of the stream -> its latencies
+        first_commit = targets[0][0].timestamp() if targets else 0.0
         for committed, campaign, impressions in targets:
             seen = poller.first_at_least(campaign, impressions)
             if seen is None:
                 missing += 1
             else:
                 latencies.append(max(0.0, seen - committed.timestamp()))
+                minute = int((committed.timestamp() - first_commit) // 60)
+                by_minute.setdefault(minute, []).append(latencies[-1])
         results["ticks"] = len(ticks)
         results["latency_samples"] = len(latencies)
         results["latency_never_seen"] = missing
@@ -298,6 +302,11 @@ def main() -> None:
             results["latency_p50_s"] = round(statistics.median(latencies), 2)
             results["latency_p95_s"] = round(percentile(latencies, 0.95), 2)
             results["latency_max_s"] = round(max(latencies), 2)
+            # whether latency grows as the day's partition does
+            results["latency_p50_p95_by_minute"] = {
+                m: [round(statistics.median(v), 2), round(percentile(v, 0.95), 2)]
+                for m, v in sorted(by_minute.items())
+            }
         results["settled_after_stream_s"] = round(time.monotonic() - streamed_at, 1)
 
         # 5. one more refresh, then every campaign equals PostgreSQL
