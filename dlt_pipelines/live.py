@@ -9,7 +9,8 @@ A live refresh every few seconds keeps all of that:
   no `make load` can run beside it;
 * each cycle reads the events up to a fresh commit horizon (see commit_horizon.py), and the
   entities every ``entities_every`` cycles, or sooner when one of them changed: events of a
-  campaign that raw does not know yet must not reach the marts before the campaign;
+  campaign that raw does not know yet must not reach the marts before the campaign; a
+  cycle with no committed row past any cursor skips dlt's run (an idle cycle is a query);
 * a package an interrupted process left is loaded first (as `make load` does);
 * the primary-key check that finds hard deletes runs every ``reconcile.every_n_loads``
   cycles that loaded something, and on demand: its cost grows with the tables;
@@ -88,9 +89,10 @@ class WarmLoader:
         """The events' cursors after the last cycle: every event up to them is in raw."""
         return load.cursors(self.pipeline, self.event_tables)
 
-    def _entities_changed(self) -> bool:
-        """Whether an entity table has a row past its cursor (entity tables are small)."""
-        cursors = load.cursors(self.pipeline, self.dimension_tables)
+    def _changed(self, tables: list[str]) -> bool:
+        """Whether one of ``tables`` has a committed row past its cursor (or was never
+        loaded): one indexed `exists` per table."""
+        cursors = load.cursors(self.pipeline, tables)
         if any(value is None for value in cursors.values()):
             return True
         query = sql.SQL(" union all ").join(
@@ -118,8 +120,12 @@ class WarmLoader:
         result.rows.update(dict.fromkeys(tables, 0))  # rows unknown: rebuild them
         if entities is None:
             entities = self._cycles % self.entities_every == 1 or self.entities_every == 1
-            entities = entities or self._entities_changed()
+            entities = entities or self._changed(self.dimension_tables)
         result.entities = entities
+        if not (entities or pending or reconcile_now or self._changed(self.event_tables)):
+            # nothing committed past the cursors: a dlt run would extract nothing
+            result.steps["prepare"] = time.perf_counter() - started
+            return result
         self.horizon.advance()
         result.steps["prepare"] = time.perf_counter() - started
         info = p.run(self._everything if entities else self._events)

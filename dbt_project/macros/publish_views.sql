@@ -29,7 +29,10 @@
     {%- for node in published -%}
         {%- set schema = clickhouse_identifier(node.schema) -%}
         {%- set working = schema ~ '.' ~ clickhouse_identifier(node.alias) -%}
-        {%- set pattern = modules.re.escape(working) ~ '(?![0-9A-Za-z_\\x60])' -%}
+        {#- the whole name only (not the tail of another database's name, nor the head of
+            a longer table name); a column may follow it -#}
+        {%- set before = '(?<![0-9A-Za-z_.\\x60])' -%}
+        {%- set pattern = before ~ modules.re.escape(working) ~ '(?![0-9A-Za-z_\\x60])' -%}
         {%- set moved = adapter.quote(database) ~ '.' ~ adapter.quote(node.name) -%}
         {%- set ns.sql = modules.re.sub(pattern, moved, ns.sql) -%}
     {%- endfor -%}
