@@ -121,12 +121,14 @@ class Refresher:
             every = self.settings.service.full_tests_every
             result.full_tests = everything or self._builds % every == 0
             cursors = _iso(self._loader.event_cursors())
-            result.change_detection = "cursors" if self._built_cursors else "compare"
+            # a build with every test compares every id too: whatever the cursors cannot
+            # see (a delete by another loader of the same raw tables) is found within
+            # CA_FULL_TESTS_EVERY builds
+            since = None if result.full_tests else self._built_cursors
+            result.change_detection = "cursors" if since else "compare"
             started = time.perf_counter()
             self.dbt.build_changed(
-                sorted(self._unbuilt),
-                full_tests=result.full_tests,
-                events_changed_since=self._built_cursors,
+                sorted(self._unbuilt), full_tests=result.full_tests, events_changed_since=since
             )
             result.steps["dbt_build"] = time.perf_counter() - started
             result.built = True
