@@ -197,12 +197,12 @@ def published_marts(settings: Settings) -> dict[str, list[str]]:
         db.close()
 
 
-def event_cursors(settings: Settings) -> dict[str, str]:
+def event_cursors(settings: Settings) -> dict[str, str] | None:
+    from campaign_analytics.service.refresh import iso_cursors
     from dlt_pipelines import load as dlt_load
 
-    tables = ["impressions", "clicks", "conversions"]
-    cursors = dlt_load.cursors(dlt_load.pipeline(settings), tables)
-    return {table: value.isoformat() for table, value in cursors.items()}
+    _, events = dlt_load.source_tables()
+    return iso_cursors(dlt_load.cursors(dlt_load.pipeline(settings), events))
 
 
 def in_process(
@@ -217,7 +217,9 @@ def in_process(
 
     dbt_runner = DbtInProcess(settings)
     no_unit_tests = ("--exclude-resource-type", "unit_test")
-    tables = ["impressions", "clicks", "conversions"]
+    from dlt_pipelines.load import source_tables
+
+    _, tables = source_tables()
     full_s, result = timed(lambda: dbt_runner.build("--full-refresh", *no_unit_tests))
     measured: dict[str, Any] = {"full_build_s": round(full_s, 2)}
     measured["full_nodes"] = len(result.result.results)

@@ -72,7 +72,7 @@ def _source_tables() -> list[str]:
     return [*entities, *events]
 
 
-def _iso(cursors: dict[str, Any]) -> dict[str, str] | None:
+def iso_cursors(cursors: dict[str, Any]) -> dict[str, str] | None:
     """Cursor values as ISO strings; None when a table has none yet."""
     if any(value is None for value in cursors.values()):
         return None
@@ -120,7 +120,7 @@ class Refresher:
                 return
             every = self.settings.service.full_tests_every
             result.full_tests = everything or self._builds % every == 0
-            cursors = _iso(self._loader.event_cursors())
+            cursors = iso_cursors(self._loader.event_cursors())
             # a build with every test compares every id too: whatever the cursors cannot
             # see (a delete by another loader of the same raw tables) is found within
             # CA_FULL_TESTS_EVERY builds

@@ -28,7 +28,7 @@ import httpx
 import psycopg
 import pytest
 
-from campaign_analytics import published
+from campaign_analytics import published, warehouse
 from campaign_analytics.service import auth
 from campaign_analytics.service.in_thread import free_port, serving
 from campaign_analytics.settings import Settings, load_settings
@@ -213,9 +213,7 @@ def assert_marts_equal_postgres(settings: Settings, build: published.Build) -> N
 # -- changes found past the cursors ----------------------------------------------------------------
 
 
-def test_live_builds_find_the_changes_past_the_last_builds_cursors(
-    make_database, session_dir: Path
-) -> None:
+def test_live_builds_find_the_changes_past_the_last_builds_cursors(settings: Settings) -> None:
     """After the first build, a live build reads only the rows past the events' cursors at the
     last build (no id comparison): updates, late rows and corrections included, the KPIs it
     publishes equal PostgreSQL; a hard delete sends the next build back to the comparison."""
@@ -223,17 +221,6 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(
 
     from campaign_analytics.service.refresh import Refresher
 
-    suffix = uuid.uuid4().hex[:8]
-    settings = load_settings(
-        {
-            "CA_DATA_DIR": str(session_dir / f"cursors_{suffix}"),
-            "DBT_TARGET_PATH": str(session_dir / f"cursors_{suffix}" / "dbt_target"),
-            "POSTGRES_DSN": make_database(),
-            "CHDB_PATH": str(session_dir / "chdb"),
-            "CLICKHOUSE_RAW_DATABASE": f"raw_{suffix}",
-            "CLICKHOUSE_DATABASE": f"analytics_{suffix}",
-        }
-    )
     live_source(settings, seed=31)
     load(settings)
     dbt(settings, "build", "--exclude-resource-type", "unit_test")
@@ -259,23 +246,12 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(
             result = asyncio.run(refresher.refresh(everything="delete" in step))
             assert result.status == "ok", result.error
             detections.append(result.change_detection)
-            with published_client(settings) as db:
+            with contextlib.closing(warehouse.client(settings)) as db:
                 build = published.current(db, settings).build
             assert_marts_equal_postgres(settings, build)
     finally:
         refresher.close()
     assert detections == ["compare", "cursors", "cursors", "cursors", "compare", "cursors"]
-
-
-@contextlib.contextmanager
-def published_client(settings: Settings) -> Iterator[object]:
-    from campaign_analytics import warehouse
-
-    db = warehouse.client(settings)
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 # -- kill -9 --------------------------------------------------------------------------------------
