@@ -118,11 +118,13 @@ def wait_until_free(path: str | Path, wait_seconds: float | None = None) -> str:
     """Return the resolved path once no other process holds it, else raise EngineLockedError."""
     resolved = os.path.realpath(path)
     status_file = Path(resolved) / "status"
-    if _holder_pid(status_file) == str(os.getpid()):
-        return resolved  # this process's own engine: chDB shares it between connections
+    own = str(os.getpid())
     wait = default_lock_wait_seconds() if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
-    while not _is_free(status_file):
+    # Asked again each round: while another thread of this process starts the engine, the
+    # status file is locked before it names this process (dbt opens connections from several
+    # threads at once), and chDB shares its own running engine between connections.
+    while _holder_pid(status_file) != own and not _is_free(status_file):
         if time.monotonic() >= deadline:
             holder = _holder_pid(status_file)
             raise EngineLockedError(

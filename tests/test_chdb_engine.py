@@ -1,0 +1,47 @@
+"""The embedded engine's directory lock, as dbt's threads and other processes meet it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+
+import chdb_engine
+import pytest
+
+
+def test_a_thread_waits_while_another_thread_of_its_process_starts_the_engine(
+    tmp_path: Path,
+) -> None:
+    # What chDB does on start: lock `status`, then write the holder's PID into it. A second
+    # dbt thread asking in between must see its own process's engine, not another process's.
+    status = tmp_path / "status"
+    status.write_text("")
+    handle = status.open("r+")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def name_this_process() -> None:
+        time.sleep(0.5)
+        handle.write(f"PID:\t{os.getpid()}\n")
+        handle.flush()
+
+    writer = threading.Thread(target=name_this_process)
+    writer.start()
+    try:
+        started = time.monotonic()
+        assert chdb_engine.wait_until_free(tmp_path, wait_seconds=5) == os.path.realpath(tmp_path)
+        assert time.monotonic() - started < 5
+    finally:
+        writer.join()
+        handle.close()
+
+
+def test_a_directory_another_process_holds_is_refused_after_the_wait(tmp_path: Path) -> None:
+    status = tmp_path / "status"
+    status.write_text("PID:\t1\n")
+    with status.open() as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(chdb_engine.EngineLockedError, match="in use by process 1 "):
+            chdb_engine.wait_until_free(tmp_path, wait_seconds=0.3)
