@@ -363,7 +363,7 @@ def serve(
         int | None,
         typer.Option(
             min=1,
-            help="Run every dbt test every N builds and on the admin refresh (else the hot tier).",
+            help="Run every dbt test across N builds (1/N each, besides the hot tier).",
             show_default="CA_FULL_TESTS_EVERY, 30",
         ),
     ] = None,

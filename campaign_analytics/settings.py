@@ -105,8 +105,9 @@ class ServiceSettings:
     refresh_every_seconds: float = 60.0
     # a refresh loads the events every time and the entities every this many refreshes
     entities_every: int = 10
-    # a refresh with changes builds what they feed with the hot tier of tests only; every
-    # this many builds, and on the admin refresh, with every test
+    # a refresh with changes builds what they feed with the hot tier of tests and a 1/this
+    # slice of the others, so this many builds run every test between them (the first
+    # build and the admin refresh run them all)
     full_tests_every: int = 30
     version_poll_seconds: float = 2.0
     # the server target reads with this (read-only) user when set; the loader's otherwise

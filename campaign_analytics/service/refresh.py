@@ -8,10 +8,10 @@ builds itself, one refresh at a time, every `--refresh-every` seconds (2 s makes
   CA_ENTITIES_EVERY cycles;
 * when a cycle moved rows, dbt builds only what those source tables feed, through
   `dbtRunner` in this process with the parsed manifest kept (never two invocations at once),
-  with the hot tier of tests only (the facts' keys on the last days; the others scan whole
-  tables); every CA_FULL_TESTS_EVERY builds, and on
-  the admin refresh (which also reads the entities and checks for hard deletes), every test
-  runs;
+  with the hot tier of tests (the facts' keys on the last days) and one slice of the rest:
+  CA_FULL_TESTS_EVERY consecutive builds run every test between them, a few each, so no
+  build stalls the loop for the whole suite; the first build after a start and the admin
+  refresh (which also reads the entities and checks for hard deletes) run every test;
 * a successful build publishes itself (on-run-end) and the API moves to the new data
   version; a failed one leaves the API on the last published build, is reported by /readyz
   and the refresh endpoint, and its tables are built again by the next refresh.
@@ -47,6 +47,7 @@ class RefreshResult:
     rows: dict[str, int] = field(default_factory=dict)  # rows loaded per source table
     built: bool = False  # a dbt build ran (and published)
     full_tests: bool = False
+    test_slice: str | None = None  # "k/n": the slice of every test a hot build ran
     # how fct_ad_events found its changes: "cursors" (the rows past the last build's
     # cursors) or "compare" (every id compared: after a start or a hard delete)
     change_detection: str | None = None
@@ -61,6 +62,7 @@ class RefreshResult:
             "rows": self.rows,
             "built": self.built,
             "full_tests": self.full_tests,
+            "test_slice": self.test_slice,
             "change_detection": self.change_detection,
         }
 
@@ -119,16 +121,21 @@ class Refresher:
             if not self._unbuilt:
                 return
             every = self.settings.service.full_tests_every
-            result.full_tests = everything or self._builds % every == 0
+            turn = self._builds % every
+            result.full_tests = everything or self._builds == 0
+            test_slice = None if result.full_tests else (turn, every)
+            result.test_slice = f"{turn}/{every}" if test_slice else None
             cursors = iso_cursors(self._loader.event_cursors())
-            # a build with every test compares every id too: whatever the cursors cannot
-            # see (a delete by another loader of the same raw tables) is found within
-            # CA_FULL_TESTS_EVERY builds
-            since = None if result.full_tests else self._built_cursors
+            # every CA_FULL_TESTS_EVERY builds one compares every id: whatever the cursors
+            # cannot see (a delete by another loader of the same raw tables) is found then
+            since = None if everything or turn == 0 else self._built_cursors
             result.change_detection = "cursors" if since else "compare"
             started = time.perf_counter()
             self.dbt.build_changed(
-                sorted(self._unbuilt), full_tests=result.full_tests, events_changed_since=since
+                sorted(self._unbuilt),
+                full_tests=result.full_tests,
+                events_changed_since=since,
+                test_slice=test_slice,
             )
             result.steps["dbt_build"] = time.perf_counter() - started
             result.built = True

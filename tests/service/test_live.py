@@ -226,7 +226,7 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(settings: Set
     dbt(settings, "build", "--exclude-resource-type", "unit_test")
     assert settings.postgres_dsn
     refresher = Refresher(settings)
-    detections = []
+    detections, slices = [], []
     try:
         steps = ("start", "stream", "stream and mutate", "stream", "hard delete", "stream")
         for number, step in enumerate(steps):
@@ -246,12 +246,45 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(settings: Set
             result = asyncio.run(refresher.refresh(everything="delete" in step))
             assert result.status == "ok", result.error
             detections.append(result.change_detection)
+            slices.append(result.test_slice)
             with contextlib.closing(warehouse.client(settings)) as db:
                 build = published.current(db, settings).build
             assert_marts_equal_postgres(settings, build)
     finally:
         refresher.close()
     assert detections == ["compare", "cursors", "cursors", "cursors", "compare", "cursors"]
+    # the first build and the admin refresh run every test; the others a slice each
+    assert slices == [None, "1/30", "2/30", "3/30", None, "5/30"]
+
+
+def test_live_builds_run_every_test_between_them_a_slice_each(settings: Settings) -> None:
+    """n consecutive hot builds, each with its slice of the suite, run every data test the
+    project has on the source between them, each once, and a hot test in its slice on every
+    day; the hot tier runs in every build on the recent days only."""
+    from campaign_analytics.dbt_inprocess import DbtInProcess, hot_tests_from
+
+    live_source(settings, seed=32)
+    load(settings)
+    dbt(settings, "build", "--exclude-resource-type", "unit_test")
+    runner = DbtInProcess(settings)
+    listed = dbt(settings, "ls", "--select", "source:ad_platform+", "--resource-type", "test",
+                 "--output", "name", "--log-level", "none")  # fmt: skip
+    suite = {name for name in listed.result if not name.startswith("test_")}  # unit tests
+    hot = {"unique_combination_of_columns_fct_ad_events_event_type__event_id",
+           "unique_combination_of_columns_fct_campaign_performance_daily_date_day__campaign_id__channel_id"}  # fmt: skip  # noqa: E501
+    assert hot < suite and len(suite) > 100
+    ran: list[str] = []
+    for turn in range(3):
+        result = runner.build_changed(["impressions", "clicks", "conversions"],
+                                      full_tests=False, test_slice=(turn, 3))  # fmt: skip
+        tests = {r.node.name: r.node for r in result.result.results
+                 if r.node.resource_type == "test"}  # fmt: skip
+        assert hot <= set(tests)
+        for name in hot:  # in its slice on every day, else on the recent days
+            day = "1970-01-01" if name in runner._suite_slice(turn, 3) else hot_tests_from()
+            assert f"toDate('{day}')" in tests[name].compiled_code, name
+        ran += [name for name in tests if name not in hot or name in runner._suite_slice(turn, 3)]
+    assert sorted(ran) == sorted(suite)
 
 
 # -- kill -9 --------------------------------------------------------------------------------------
