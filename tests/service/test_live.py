@@ -257,10 +257,11 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(settings: Set
     assert slices == [None, "1/30", "2/30", "3/30", None, "5/30"]
 
 
-def test_live_builds_run_every_test_between_them_a_slice_each(settings: Settings) -> None:
+def test_hot_builds_run_every_test_between_them_a_slice_each(settings: Settings) -> None:
     """n consecutive hot builds, each with its slice of the suite, run every data test the
     project has on the source between them, each once, and a hot test in its slice on every
-    day; the hot tier runs in every build on the recent days only."""
+    day; the hot tier runs in every build on the recent days only. Hot builds skip the
+    schema-change check that builds with every test keep."""
     from campaign_analytics.dbt_inprocess import DbtInProcess, hot_tests_from
 
     live_source(settings, seed=32)
@@ -285,6 +286,20 @@ def test_live_builds_run_every_test_between_them_a_slice_each(settings: Settings
             assert f"toDate('{day}')" in tests[name].compiled_code, name
         ran += [name for name in tests if name not in hot or name in runner._suite_slice(turn, 3)]
     assert sorted(ran) == sorted(suite)
+
+    # a hot build skips the incremental models' schema-change check (same SQL as before);
+    # a build with every test keeps it: a column the model does not make fails it
+    daily = f"`{settings.analytics_database}`.fct_campaign_performance_daily"
+    with contextlib.closing(warehouse.client(settings)) as db:
+        db.command(
+            f"alter table {daily} add column stray SimpleAggregateFunction(sum, UInt64) default 0"
+        )
+        try:
+            runner.build_changed(["impressions"], full_tests=False, test_slice=(0, 3))
+            with pytest.raises(RuntimeError, match="fct_campaign_performance_daily"):
+                runner.build_changed(["impressions"], full_tests=True)
+        finally:
+            db.command(f"alter table {daily} drop column stray")
 
 
 # -- kill -9 --------------------------------------------------------------------------------------
