@@ -23,7 +23,7 @@
             pacing('spend_to_date', 'budget', 'elapsed_days', 'flight_days'),
         ],
     } -%}
-    {%- if execute -%}
+    {%- if execute and not var('project_unchanged', false) -%}
         {%- for kpi, definition in definitions.items() -%}
             {%- do run_query(
                 'create or replace function ' ~ kpi_function_name(kpi)
