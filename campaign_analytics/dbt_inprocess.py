@@ -96,6 +96,7 @@ class DbtInProcess:
         *,
         full_tests: bool,
         events_changed_since: dict[str, str] | None = None,
+        events_deleted: dict[str, list[int]] | None = None,
         test_slice: tuple[int, int] | None = None,
     ) -> Any:
         """Build what the loaded source ``tables`` feed (`source:ad_platform.<t>+`).
@@ -113,7 +114,9 @@ class DbtInProcess:
         ``events_changed_since``: each event table's cursor (updated_at, ISO) at the last
         successful build, when every change since is a new row version (no hard delete):
         fct_ad_events then finds the changed events past them instead of comparing every id
-        (var `ad_events_changed_since`, macros/ad_events.sql)."""
+        (var `ad_events_changed_since`, macros/ad_events.sql). ``events_deleted``: the ids
+        hard-deleted from each event table since, which left no row to find there (var
+        `ad_events_deleted`): their chains are looked up in the fact."""
         if not tables:
             raise ValueError("no source tables to build from")
         # a view reads its inputs when queried: a hot build skips it unless its SQL may have
@@ -125,6 +128,8 @@ class DbtInProcess:
         variables: dict[str, Any] = {}
         if events_changed_since:
             variables["ad_events_changed_since"] = events_changed_since
+            if events_deleted and any(events_deleted.values()):
+                variables["ad_events_deleted"] = events_deleted
         if not (full_tests or reparsed):
             # the same SQL as the build before it (nothing parsed since): the incremental
             # models' columns cannot have changed and the KPI functions stand; checking and

@@ -43,13 +43,13 @@ class Cycle:
 
     load_ids: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)  # rows loaded per source table
-    deletes: dict[str, int] = field(default_factory=dict)  # rows removed per source table
+    deletes: dict[str, list[int]] = field(default_factory=dict)  # ids removed per table
     entities: bool = False  # the entity tables were read
     steps: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     @property
     def moved_tables(self) -> list[str]:
-        return sorted({*self.rows, *(t for t, n in self.deletes.items() if n)})
+        return sorted({*self.rows, *(t for t, ids in self.deletes.items() if ids)})
 
 
 class WarmLoader:
@@ -145,6 +145,6 @@ class WarmLoader:
             result.steps["reconcile"] = time.perf_counter() - started
         return result
 
-    def remove_hard_deletes(self) -> dict[str, int]:
+    def remove_hard_deletes(self) -> dict[str, list[int]]:
         with psycopg.connect(self.dsn) as conn:
             return reconcile.remove_hard_deletes(self.pipeline, conn, run._specs())

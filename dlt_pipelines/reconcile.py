@@ -251,9 +251,12 @@ def _bucket_digests(rows: Iterable[Sequence[Any]]) -> dict[int, tuple[int, int]]
 
 def remove_hard_deletes(
     pipeline: dlt.Pipeline, conn: psycopg.Connection, specs: Sequence[TableSpec]
-) -> dict[str, int]:
-    """Delete from ClickHouse the rows whose id no longer exists in PostgreSQL."""
-    removed: dict[str, int] = {}
+) -> dict[str, list[int]]:
+    """Delete from ClickHouse the rows whose id no longer exists in PostgreSQL; their ids.
+
+    The ids let an incremental build find what a delete changed without comparing every
+    row: a deleted row leaves nothing behind to read."""
+    removed: dict[str, list[int]] = {}
     with pipeline.sql_client() as client:
         for spec in specs:
             table = sql.Identifier(spec.name)
@@ -291,5 +294,5 @@ def remove_hard_deletes(
             for start in range(0, len(stale), DELETE_BATCH):
                 ids = ", ".join(str(int(i)) for i in stale[start : start + DELETE_BATCH])
                 client.execute_sql(f"DELETE FROM {qualified} WHERE id IN ({ids})")
-            removed[spec.name] = len(stale)
+            removed[spec.name] = stale
     return removed

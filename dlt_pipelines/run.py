@@ -255,7 +255,8 @@ def reconcile_and_check(
             if remove_deletes or any(c.clickhouse[0] > c.postgres[0] for c in checks):
                 removed = reconcile.remove_hard_deletes(pipeline, conn, specs)
                 if any(removed.values()):
-                    console.print(f"removed rows deleted in PostgreSQL: {removed}")
+                    counts = {table: len(ids) for table, ids in removed.items()}
+                    console.print(f"removed rows deleted in PostgreSQL: {counts}")
                 checks = reconcile.compare(pipeline, conn, specs, cursor)
             failed = [check for check in checks if not check.ok]
             advice = [reconcile.diagnose(conn, check, cursor) for check in failed]

@@ -36,6 +36,9 @@ from campaign_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# hard-deleted event ids a build takes to find their chains (above: it compares every id)
+DELETED_IDS_LIMIT = 10_000
+
 
 @dataclass
 class RefreshResult:
@@ -48,6 +51,7 @@ class RefreshResult:
     built: bool = False  # a dbt build ran (and published)
     full_tests: bool = False
     test_slice: str | None = None  # "k/n": the slice of every test a hot build ran
+    deleted: dict[str, int] = field(default_factory=dict)  # rows hard-deleted per table
     # how fct_ad_events found its changes: "cursors" (the rows past the last build's
     # cursors) or "compare" (every id compared: after a start or a hard delete)
     change_detection: str | None = None
@@ -63,15 +67,9 @@ class RefreshResult:
             "built": self.built,
             "full_tests": self.full_tests,
             "test_slice": self.test_slice,
+            "deleted": self.deleted,
             "change_detection": self.change_detection,
         }
-
-
-def _source_tables() -> list[str]:
-    from dlt_pipelines import load
-
-    entities, events = load.source_tables()
-    return [*entities, *events]
 
 
 def iso_cursors(cursors: dict[str, Any]) -> dict[str, str] | None:
@@ -92,12 +90,18 @@ class Refresher:
         self._thread_lock = threading.Lock()
         self._loader: Any = None  # dlt_pipelines.live.WarmLoader, opened by the first cycle
         # source tables loaded but not yet in a published build: all of them at start
-        self._unbuilt: set[str] = set(_source_tables())
-        # the events' cursors at the last published build, while every change since is a
-        # new row version: the next build reads the changes past them (O(change)); None
-        # after a start (a killed process may have left anything) and after hard deletes,
-        # which leave no row behind: that build compares every id instead
+        from dlt_pipelines import load
+
+        entities, self._event_tables = load.source_tables()
+        self._unbuilt: set[str] = {*entities, *self._event_tables}
+        # the events' cursors at the last published build: the next build reads the
+        # changes past them (O(change)); None after a start (a killed process may have left
+        # anything): that build compares every id instead
         self._built_cursors: dict[str, str] | None = None
+        # event ids the reconciliation hard-deleted since the last published build: they
+        # left no row past a cursor, so the next build is given them (or, beyond
+        # DELETED_IDS_LIMIT, compares every id)
+        self._deleted: dict[str, set[int]] = {}
         self._builds = 0
         self.last: RefreshResult | None = None
         self.running = False
@@ -116,7 +120,11 @@ class Refresher:
             result.steps.update(cycle.steps)
             result.rows = dict(cycle.rows)
             self._unbuilt |= set(cycle.moved_tables)  # deletes included
-            if any(cycle.deletes.values()):
+            result.deleted = {table: len(ids) for table, ids in cycle.deletes.items() if ids}
+            for table, ids in cycle.deletes.items():
+                if ids and table in self._event_tables:  # an entity's: its dimension rebuilds
+                    self._deleted.setdefault(table, set()).update(ids)
+            if sum(map(len, self._deleted.values())) > DELETED_IDS_LIMIT:
                 self._built_cursors = None
             if not self._unbuilt:
                 return
@@ -135,12 +143,14 @@ class Refresher:
                 sorted(self._unbuilt),
                 full_tests=result.full_tests,
                 events_changed_since=since,
+                events_deleted={t: sorted(ids) for t, ids in self._deleted.items()},
                 test_slice=test_slice,
             )
             result.steps["dbt_build"] = time.perf_counter() - started
             result.built = True
             self._builds += 1
             self._unbuilt.clear()
+            self._deleted.clear()
             self._built_cursors = cursors
 
     async def refresh(self, *, everything: bool = False) -> RefreshResult:

@@ -104,10 +104,17 @@
     {{ return(none) }}
 {%- endmacro %}
 
-{#- ids of `table` (a source table) with a version newer than `since` -#}
+{#- ids of `table` (a source table) with a version newer than `since`, and those the
+    reconciliation hard-deleted since the last build (var `ad_events_deleted`, passed by
+    `serve`): gone from raw, their chains are found in the fact -#}
 {% macro ad_event_ids_since(table, since) -%}
+    {%- set deleted = var('ad_events_deleted', {}).get(table, []) %}
     select id from {{ source('ad_platform', table) }}
     where updated_at > parseDateTime64BestEffort('{{ since }}', 6, 'UTC')
+    {%- if deleted %}
+    union all
+    select toInt64(arrayJoin([{{ deleted | map('int') | join(', ') }}])) as id
+    {%- endif %}
 {%- endmacro %}
 
 {% macro stage_changed_ad_event_buckets() -%}

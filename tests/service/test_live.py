@@ -213,22 +213,27 @@ def assert_marts_equal_postgres(settings: Settings, build: published.Build) -> N
 # -- changes found past the cursors ----------------------------------------------------------------
 
 
-def test_live_builds_find_the_changes_past_the_last_builds_cursors(settings: Settings) -> None:
+def test_live_builds_find_the_changes_past_the_last_builds_cursors(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """After the first build, a live build reads only the rows past the events' cursors at the
-    last build (no id comparison): updates, late rows and corrections included, the KPIs it
-    publishes equal PostgreSQL; a hard delete sends the next build back to the comparison."""
+    last build (no id comparison): updates, late rows, corrections and hard deletes (the
+    reconciliation's ids) included, the KPIs it publishes equal PostgreSQL; the admin refresh
+    compares every id."""
     import asyncio
 
     from campaign_analytics.service.refresh import Refresher
 
+    monkeypatch.setenv("RECONCILE__EVERY_N_LOADS", "1")  # the hard-delete check every cycle
     live_source(settings, seed=31)
     load(settings)
     dbt(settings, "build", "--exclude-resource-type", "unit_test")
     assert settings.postgres_dsn
     refresher = Refresher(settings)
-    detections, slices = [], []
+    detections, slices, deleted = [], [], []
     try:
-        steps = ("start", "stream", "stream and mutate", "stream", "hard delete", "stream")
+        steps = ("start", "stream", "stream and mutate", "stream and hard delete",
+                 "stream and admin refresh", "stream")  # fmt: skip
         for number, step in enumerate(steps):
             if "stream" in step:
                 with psycopg.connect(settings.postgres_dsn, autocommit=True) as conn:
@@ -236,23 +241,24 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(settings: Set
             with psycopg.connect(settings.postgres_dsn) as conn:
                 if "mutate" in step:
                     mutate(conn, seed=3, hard_deletes=0, hard_delete_campaign_channels=0)
-                if "delete" in step:  # impressions nothing refers to
+                if "delete" in step:  # loaded impressions nothing refers to
                     conn.execute(
                         "delete from impressions where id in (select id from impressions i "
                         "where not exists (select from clicks where impression_id = i.id) "
-                        "order by id desc limit 3)"
+                        "order by id desc offset 1000 limit 3)"
                     )
-            # the admin refresh reconciles: it finds the delete
-            result = asyncio.run(refresher.refresh(everything="delete" in step))
+            result = asyncio.run(refresher.refresh(everything="admin" in step))
             assert result.status == "ok", result.error
             detections.append(result.change_detection)
             slices.append(result.test_slice)
+            deleted.append(result.deleted)
             with contextlib.closing(warehouse.client(settings)) as db:
                 build = published.current(db, settings).build
             assert_marts_equal_postgres(settings, build)
     finally:
         refresher.close()
     assert detections == ["compare", "cursors", "cursors", "cursors", "compare", "cursors"]
+    assert deleted == [{}, {}, {}, {"impressions": 3}, {}, {}]
     # the first build and the admin refresh run every test; the others a slice each
     assert slices == [None, "1/30", "2/30", "3/30", None, "5/30"]
 
