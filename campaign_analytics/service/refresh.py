@@ -12,6 +12,9 @@ builds itself, one refresh at a time, every `--refresh-every` seconds (2 s makes
   CA_FULL_TESTS_EVERY consecutive builds run every test between them, a few each, so no
   build stalls the loop for the whole suite; the first build after a start and the admin
   refresh (which also reads the entities and checks for hard deletes) run every test;
+* the facts find their changes past the last build's cursors, and the hard deletes by the
+  ids the reconciliation removed; a build after a start, the admin refresh and every
+  CA_FULL_TESTS_EVERY-th build compare every id instead;
 * a successful build publishes itself (on-run-end) and the API moves to the new data
   version; a failed one leaves the API on the last published build, is reported by /readyz
   and the refresh endpoint, and its tables are built again by the next refresh.
