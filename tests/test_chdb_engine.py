@@ -30,9 +30,8 @@ def test_a_thread_waits_while_another_thread_of_its_process_starts_the_engine(
     writer = threading.Thread(target=name_this_process)
     writer.start()
     try:
-        started = time.monotonic()
+        # before the fix it waited the whole wait out, then raised EngineLockedError
         assert chdb_engine.wait_until_free(tmp_path, wait_seconds=5) == os.path.realpath(tmp_path)
-        assert time.monotonic() - started < 5
     finally:
         writer.join()
         handle.close()
