@@ -81,6 +81,7 @@ class DbtInProcess:
         self._manifest: Any = None
         self._parsed_at = 0.0
         self._suite: list[str] | None = None  # the data tests a full build runs, by name
+        self._selections: dict[tuple[str, ...], list[str]] = {}  # see _resolved
 
     def _project_changed(self) -> bool:
         newest = 0.0
@@ -144,10 +145,16 @@ class DbtInProcess:
             # named tests stay selected when their views are excluded (they read the
             # published views, whose SQL has not changed)
             variables["all_days_tests"] = sliced
-            selection = [
-                "--select",
+            hot = [
                 *(f"{d},resource_type:{kind}" for d in downstream for kind in BUILT_KINDS),
                 *(f"{d},tag:hot" for d in downstream),
+            ]
+            resolved = [] if reparsed else self._resolved(tables, [*hot, *views])
+            if resolved:  # the same nodes as the last hot build of these tables, by name
+                hot, views = resolved, []
+            selection = [
+                "--select",
+                *hot,
                 *sliced,
                 "--indirect-selection",  # the models' other tests are not selected with them
                 "empty",
@@ -160,6 +167,34 @@ class DbtInProcess:
         return self.build(
             *selection, *views, "--exclude-resource-type", "unit_test", "--no-write-json"
         )
+
+    def _resolved(self, tables: list[str], selection: list[str]) -> list[str]:
+        """The nodes ``selection`` selects, as exact selectors, resolved once per parse.
+
+        dbt evaluates a build's selection three times (with and without unit tests, then
+        for the queue), each criterion a pass over the graph: ~30 criteria a hot build
+        (source x resource type) cost more than the few nodes they name."""
+        key = tuple(sorted(tables))
+        if key not in self._selections:
+            listed = invoke(
+                self.settings,
+                "ls",
+                "--select",
+                *selection,
+                "--indirect-selection",
+                "empty",
+                "--exclude-resource-type",
+                "unit_test",
+                "--output",
+                "selector",
+                "--log-level",  # the selectors are the result, not a log
+                "none",
+                manifest=self._manifest,
+            )
+            if not listed.success:
+                raise RuntimeError(f"dbt ls failed: {one_line(listed.exception or '')}")
+            self._selections[key] = sorted(listed.result)
+        return self._selections[key]
 
     def _suite_slice(self, index: int, count: int) -> list[str]:
         """The ``index``-th of ``count`` round-robin slices of the full build's data tests."""
@@ -194,6 +229,7 @@ class DbtInProcess:
         if not parsed.success:
             raise RuntimeError(f"dbt parse failed: {one_line(parsed.exception or '')}")
         self._manifest, self._parsed_at, self._suite = parsed.result, started, None
+        self._selections.clear()
         return True
 
     def build(self, *selection: str) -> Any:

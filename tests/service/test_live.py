@@ -292,6 +292,10 @@ def test_hot_builds_run_every_test_between_them_a_slice_each(settings: Settings)
             assert f"toDate('{day}')" in tests[name].compiled_code, name
         ran += [name for name in tests if name not in hot or name in runner._suite_slice(turn, 3)]
     assert sorted(ran) == sorted(suite)
+    # after the first (a parse), the builds named their nodes as resolved once
+    [resolved] = runner._selections.values()
+    assert {selector.rsplit(".", 1)[-1] for selector in resolved} == {
+        "fct_ad_events", "fct_campaign_performance_daily", *hot}  # fmt: skip
 
     # a hot build skips the incremental models' schema-change check (same SQL as before);
     # a build with every test keeps it: a column the model does not make fails it
