@@ -176,48 +176,30 @@ class DbtInProcess:
         (source x resource type) cost more than the few nodes they name."""
         key = tuple(sorted(tables))
         if key not in self._selections:
-            listed = invoke(
-                self.settings,
-                "ls",
-                "--select",
-                *selection,
-                "--indirect-selection",
-                "empty",
-                "--exclude-resource-type",
-                "unit_test",
-                "--output",
-                "selector",
-                "--log-level",  # the selectors are the result, not a log
-                "none",
-                manifest=self._manifest,
-            )
-            if not listed.success:
-                raise RuntimeError(f"dbt ls failed: {one_line(listed.exception or '')}")
-            self._selections[key] = sorted(listed.result)
+            self._selections[key] = self._listed(
+                "--select", *selection, "--indirect-selection", "empty",
+                "--exclude-resource-type", "unit_test", "--output", "selector",
+            )  # fmt: skip
         return self._selections[key]
+
+    def _listed(self, *args: str) -> list[str]:
+        """`dbt ls <args>` on the parsed manifest: what it lists, sorted."""
+        # --log-level none: the listing is the result, not a log line on stdout
+        listed = invoke(self.settings, "ls", *args, "--log-level", "none", manifest=self._manifest)
+        if not listed.success:
+            raise RuntimeError(f"dbt ls failed: {one_line(listed.exception or '')}")
+        return sorted(listed.result)
 
     def _suite_slice(self, index: int, count: int) -> list[str]:
         """The ``index``-th of ``count`` round-robin slices of the full build's data tests."""
         if not 0 <= index < count:
             raise ValueError(f"test slice {index} of {count} does not exist")
         if self._suite is None:
-            listed = invoke(
-                self.settings,
-                "ls",
-                "--select",
-                "source:ad_platform+",
-                "--resource-type",
-                "test",
-                "--output",
-                "name",
-                "--log-level",  # the names are the result, not a log
-                "none",
-                manifest=self._manifest,
+            listed = self._listed(
+                "--select", "source:ad_platform+", "--resource-type", "test", "--output", "name"
             )
-            if not listed.success:
-                raise RuntimeError(f"dbt ls failed: {one_line(listed.exception or '')}")
             unit_tests = {test.name for test in self._manifest.unit_tests.values()}
-            self._suite = sorted(set(listed.result) - unit_tests)
+            self._suite = sorted(set(listed) - unit_tests)
         return self._suite[index::count]
 
     def _parse_if_changed(self) -> bool:
