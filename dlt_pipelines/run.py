@@ -142,7 +142,14 @@ def _failure(
     # connectorx words a lost connection as a Rust error dump: keep the OS's own message
     text = one_line(root_cause(error))
     text = next(iter(re.findall(r'message: "([^"]+)"', text)), text)
-    lost = ("connection reset", "connection refused", "terminating connection", "closed the")
+    # tokio-postgres (inside connectorx) says only `kind: Closed` when the server hung up
+    lost = (
+        "connection reset",
+        "connection refused",
+        "terminating connection",
+        "closed the",
+        "kind: closed",
+    )
     if any(sign in text.lower() for sign in lost):
         return LoadFailedError(
             f"the connection to PostgreSQL was lost during {where} ({text[:160]}); check the "

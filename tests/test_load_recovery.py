@@ -22,7 +22,7 @@ from rich.console import Console
 from campaign_analytics.errors import UserFacingError
 from campaign_analytics.settings import REPO_ROOT, Settings
 from dlt_pipelines import load as dlt_load
-from dlt_pipelines.run import reconcile_only, run_and_report
+from dlt_pipelines.run import _failure, reconcile_only, run_and_report
 from seed_generator.migrations import apply_migrations
 from tests.pipeline import (
     FIXED_ENTITIES,
@@ -351,3 +351,19 @@ def test_postgres_going_away_mid_extract_is_one_line(isolated: Settings) -> None
     assert "panicked" not in err and "Traceback" not in err
     assert cli(isolated, "load").returncode == 0
     assert_raw_equals_source(isolated)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        # the first failed CI; the others are how PostgreSQL and libpq word a cut connection
+        "cx writer failed: Source(PostgresError(Error { kind: Closed, cause: None }))",
+        'Error { kind: Db, cause: Some(DbError { message: "terminating connection due to '
+        'administrator command" }) }',
+        "server closed the connection unexpectedly",
+    ],
+)
+def test_every_wording_of_a_lost_connection_says_so(said: str, tmp_path: Path) -> None:
+    failure = _failure("extract", RuntimeError(said), tmp_path / "load.log", pending=False)
+    assert str(failure).startswith("the connection to PostgreSQL was lost during dlt's extract")
+    assert "make load" in str(failure)
