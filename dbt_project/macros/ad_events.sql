@@ -14,17 +14,18 @@
      raw tables' primary key), the rows that are new, updated or gone, named by the
      impression their chain (impression, click, conversion) belongs to.
 
-  The model then rewrites the days those chains touch; its post-hooks drop the days left
-  with no event (emptied_ad_event_days) and both tables.
+  The later pre-hooks log the days those chains count on (ad_event_days_log) and delete
+  their rows; the model appends them as they are now; its post-hooks log the days written
+  and drop both scratch tables.
 
   A caller that knows what was loaded since the last successful build (the live refresh in
   `serve`, which keeps dlt's pipeline open) passes var `ad_events_changed_since`: each event
   table's cursor (updated_at) at that build. Every new version of an event has a newer
   updated_at (dlt reads rows past the cursor, below the commit horizon), so the changed ids
   are the raw rows past those cursors, and step 1's comparison of every id is skipped: the
-  cost follows the change, not the table. Hard deletes leave no row behind, so a build after
-  a reconciliation that removed rows takes the comparison again (the caller leaves the var
-  out), as does `dbt build` from the command line.
+  cost follows the change, not the table. Hard deletes leave no row behind: the caller also
+  passes the ids its reconciliation removed (var `ad_events_deleted`), or leaves both vars
+  out to take the comparison again, as `dbt build` from the command line does.
 -#}
 
 {% macro ad_event_id_bucket_size() -%}
@@ -281,17 +282,77 @@
     select impression_id from built
 {%- endmacro %}
 
-{#- The days that still hold a row of a changed chain from an earlier build: a rewritten day
-    holds only this build's rows, so such a day was not rewritten because none of its events
-    is left. Run from the post-hook. -#}
-{% macro emptied_ad_event_days() -%}
-    select distinct toString(performance_date)
-    from {{ this }}
-    where
-        impression_id in (
+{#- Where fct_ad_events logs the days each build changed, before (pre-hook, the days its
+    changed chains counted on) and after (post-hook, the days of the rows it wrote):
+    fct_campaign_performance_daily recomputes the days logged since its own last build. A
+    day that only lost rows has no new row to say so, hence a log, not the rows' times. One
+    row per day once merged (ReplacingMergeTree on the newest time), so it stays small. -#}
+{% macro ad_event_days_log(fact=none) -%}
+    {%- set fact = fact or this -%}
+    {%- set log = fact.incorporate(path={"identifier": fact.identifier ~ "__rewritten_days"}) -%}
+    {%- if execute -%}
+        {%- do run_query(
+            "create table if not exists " ~ log ~ " (performance_date Date32, "
+            ~ "rewritten_at DateTime64(6, 'UTC')) engine = ReplacingMergeTree(rewritten_at) "
+            ~ "order by performance_date"
+        ) -%}
+    {%- endif -%}
+    {{ return(log) }}
+{%- endmacro %}
+
+{% macro log_rewritten_ad_event_days(days_sql) -%}
+    {%- if days_sql | trim -%}
+        insert into {{ ad_event_days_log() }} (performance_date, rewritten_at)
+        select distinct performance_date, {{ ad_events_build_time() }}
+        from ({{ days_sql }}) as days
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The days the changed chains count on in this table before the build changes them (an
+    event can move to another day); nothing on a full build. -#}
+{% macro days_of_changed_ad_event_chains() -%}
+    {%- if is_incremental() -%}
+        select performance_date from {{ this }}
+        where impression_id in (
             select impression_id from {{ ad_event_scratch_relation('changed_chains') }}
         )
-        and transformed_at < {{ ad_events_build_time() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro days_of_this_builds_ad_events() -%}
+    select performance_date from {{ this }}
+    where transformed_at = {{ ad_events_build_time() }}
+{%- endmacro %}
+
+{#- The changed chains' rows, in the partitions of the days just logged only; the build then
+    appends the chains as they are now. A lightweight DELETE masks the rows (merges drop
+    them later); sync: the rows are gone when it returns. -#}
+{% macro delete_changed_ad_event_chains() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where
+            performance_date in (
+                select performance_date from {{ ad_event_days_log() }}
+                where rewritten_at = {{ ad_events_build_time() }}
+            )
+            and impression_id in (
+                select impression_id from {{ ad_event_scratch_relation('changed_chains') }}
+            )
+        settings lightweight_deletes_sync = 2
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on_schema_change for a model dbt-clickhouse appends to without checking it (strategy
+    append without a unique_key), as its other strategies do; skipped like theirs when the
+    project is unchanged (macros/unchanged_project.sql). -#}
+{% macro assert_incremental_columns_unchanged() -%}
+    {%- set on_change = config.get('on_schema_change', 'ignore') -%}
+    {%- if execute and is_incremental()
+        and incremental_validate_on_schema_change(on_change, 'ignore') != 'ignore' -%}
+        {%- do adapter.check_incremental_schema_changes(
+            on_change, this, sql, query_settings=config.get('query_settings', {})
+        ) -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The days fct_campaign_performance_daily holds that have no attributed event left in

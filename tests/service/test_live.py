@@ -310,6 +310,15 @@ def test_hot_builds_run_every_test_between_them_a_slice_each(settings: Settings)
                 runner.build_changed(["impressions"], full_tests=True)
         finally:
             db.command(f"alter table {daily} drop column stray")
+        # fct_ad_events is appended to, which dbt-clickhouse does not check: its pre-hook does
+        events = f"`{settings.analytics_database}`.fct_ad_events"
+        db.command(f"alter table {events} add column stray UInt8 default 0")
+        try:
+            with pytest.raises(RuntimeError, match="fct_ad_events") as failed:
+                runner.build_changed(["impressions"], full_tests=True)
+            assert "out of sync" in str(failed.value) and "stray" in str(failed.value)
+        finally:
+            db.command(f"alter table {events} drop column stray")
 
 
 # -- kill -9 --------------------------------------------------------------------------------------

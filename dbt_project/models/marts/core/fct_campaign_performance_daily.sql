@@ -2,8 +2,8 @@
   One row per day, campaign and channel with additive measures only, stored as
   SimpleAggregateFunction(sum) columns plus a uniqExact state of the users reached, in an
   AggregatingMergeTree: any coarser grain is sum() and uniqExactMerge() over these rows,
-  without re-reading events. Incremental by day partition: it recomputes the days whose
-  fct_ad_events partition was rewritten since this table's last build, and a post-hook drops
+  without re-reading events. Incremental by day partition: it recomputes the days fct_ad_events
+  logged as changed since this table's last build (macros/ad_events.sql), and a post-hook drops
   the days that no longer have an attributed event there (insert_overwrite writes only the
   partitions that have rows).
   A full refresh writes every day partition in one insert: max_partitions_per_insert_block
@@ -41,12 +41,11 @@ events_to_aggregate as (
         is_attributed
         {% if is_incremental() -%}
             and performance_date in (
-                -- the days fct_ad_events rewrote since this table's last build
+                -- the days fct_ad_events changed since this table's last build
                 select rewritten.performance_date
-                from events as rewritten
-                group by rewritten.performance_date
-                having
-                    max(rewritten.transformed_at)
+                from {{ ad_event_days_log(ref('fct_ad_events')) }} as rewritten
+                where
+                    rewritten.rewritten_at
                     > (select max(built.events_transformed_at) from {{ this }} as built)
             )
         {%- endif %}
