@@ -325,8 +325,12 @@
 {%- endmacro %}
 
 {#- The changed chains' rows, in the partitions of the days just logged only; the build then
-    appends the chains as they are now. A lightweight DELETE masks the rows (merges drop
-    them later); sync: the rows are gone when it returns. -#}
+    appends the chains as they are now. In lightweight_update mode the DELETE writes a patch
+    part (`_row_exists` = 0 for those rows), synchronously as an insert, which reads apply
+    and merges fold in; the default mode is a mutation of every part, which ClickHouse's
+    background pool schedules: 4-5 s on chDB for a table of 31 day partitions, against
+    15 ms (measured). It needs the table's block number and offset columns
+    (fct_ad_events' settings); a table built without them gets the mutation. -#}
 {% macro delete_changed_ad_event_chains() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
@@ -338,7 +342,7 @@
             and impression_id in (
                 select impression_id from {{ ad_event_scratch_relation('changed_chains') }}
             )
-        settings lightweight_deletes_sync = 2
+        settings lightweight_delete_mode = 'lightweight_update', lightweight_deletes_sync = 2
     {%- endif -%}
 {%- endmacro %}
 

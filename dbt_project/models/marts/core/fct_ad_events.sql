@@ -5,10 +5,11 @@
   this table, bucket by bucket, so that a small change reads little (or, given var
   ad_events_changed_since by the live refresh, taking the rows past those cursors). They
   then log the days those chains counted on (for fct_campaign_performance_daily) and delete
-  the chains' rows, in those days' partitions only (a lightweight DELETE marks rows; it
-  rewrites nothing), and the build appends the chains recomputed from staging. So a build
-  writes the change, not the days it touches: rewriting a whole day cost 0.9 s for a day of
-  600k events, deleting and appending 1,000 chains 0.06 s.
+  the chains' rows, in those days' partitions only (a lightweight DELETE writes a patch part
+  that masks them; it rewrites nothing), and the build appends the chains recomputed from
+  staging. So a build writes the change, not the days it touches: rewriting a whole day cost
+  0.9 s for a day of 600k events, deleting and appending 1,000 chains 0.06 s. The table keeps
+  block numbers and offsets so that the DELETE writes a patch part, as an insert does.
   A changed attribution window needs `dbt build --full-refresh -s fct_ad_events+` (no row
   changes, so no increment would notice: the first pre-hook stops such a build), and so does
   a column change (a pre-hook applies on_schema_change='fail', which dbt-clickhouse
@@ -23,6 +24,7 @@
         order_by=['performance_date', 'campaign_id', 'channel_id', 'event_type', 'event_id'],
         on_schema_change='fail',
         query_settings={'max_partitions_per_insert_block': 0},
+        settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
         pre_hook=[
             "{{ assert_attribution_window_unchanged() }}",
             "{{ stage_changed_ad_event_buckets() }}",
