@@ -350,9 +350,10 @@
     append without a unique_key), as its other strategies do; skipped like theirs when the
     project is unchanged (macros/unchanged_project.sql). -#}
 {% macro assert_incremental_columns_unchanged() -%}
-    {%- set on_change = config.get('on_schema_change', 'ignore') -%}
-    {%- if execute and is_incremental()
-        and incremental_validate_on_schema_change(on_change, 'ignore') != 'ignore' -%}
+    {%- set on_change = incremental_validate_on_schema_change(
+        config.get('on_schema_change'), 'ignore'
+    ) -%}
+    {%- if execute and is_incremental() and on_change != 'ignore' -%}
         {%- do adapter.check_incremental_schema_changes(
             on_change, this, sql, query_settings=config.get('query_settings', {})
         ) -%}
