@@ -16,6 +16,7 @@ too, a server's default, so a typo such as ``SELECTA`` is a syntax error as it i
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -246,6 +247,23 @@ class chdb(clickhouse):  # noqa: N801 - dlt names destination factories in lower
         # the engine reads parquet files straight from disk; jsonl stays supported
         caps.preferred_loader_file_format = "parquet"
         return caps
+
+    def capabilities(
+        self, config: ChdbClientConfiguration | None = None, naming: Any = None
+    ) -> DestinationCapabilitiesContext:
+        """dlt's capabilities, those without a config computed once per naming convention.
+
+        Without a config, dlt resolves this destination's whole configuration from every
+        provider to adjust them: 8 times a run, ~0.2 s of a ~1 s live cycle (profiled). A
+        factory is made per pipeline (load.destination) and its arguments are fixed, so the
+        answer does not change over its life; each caller gets its own copy, as before."""
+        if config is not None:
+            return super().capabilities(config, naming)
+        key = None if naming is None else (type(naming), naming.max_length)
+        cache = self.__dict__.setdefault("_capabilities_by_naming", {})
+        if key not in cache:
+            cache[key] = super().capabilities(None, naming)
+        return copy.deepcopy(cache[key])
 
     @property
     def client_class(self) -> type[ChdbClient]:

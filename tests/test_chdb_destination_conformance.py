@@ -180,3 +180,29 @@ def test_pipeline_dataset_ibis_backend_runs_on_the_engine(pipeline: dlt.Pipeline
         assert names == ["alpha", "beta", "gamma"]
     finally:
         backend.disconnect()
+
+
+def test_capabilities_are_dlts_computed_once_and_copied(
+    pipeline: dlt.Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory = pipeline.destination
+    naming = pipeline.default_schema.naming
+    uncached = type(factory).__mro__[1].capabilities(factory, None, naming)  # dlt's own
+    first = factory.capabilities(naming=naming)
+
+    resolved = []  # dlt swallows an error raised here, so count the calls instead
+    configuration = factory.configuration
+
+    def resolve_again(*args: Any, **kwargs: Any) -> Any:
+        resolved.append(args)
+        return configuration(*args, **kwargs)
+
+    monkeypatch.setattr(factory, "configuration", resolve_again)
+    second = factory.capabilities(naming=naming)
+    assert not resolved
+    assert dict(first) == dict(uncached)
+    assert first.preferred_loader_file_format == "parquet"
+    first.supported_loader_file_formats.append("csv-by-a-caller")
+    assert "csv-by-a-caller" not in second.supported_loader_file_formats
+    third = factory.capabilities(naming=naming)
+    assert "csv-by-a-caller" not in third.supported_loader_file_formats
