@@ -138,8 +138,10 @@ def main() -> None:
     add("ClickHouse postgresql() baseline", baseline_s, rows)
     add("naive fetchmany + insert", naive_s, rows)
     console.print(table)
-    for name, p in (("initial", initial), ("incremental", incremental)):
-        steps = ", ".join(f"{step} {sec:.1f}s" for step, sec in load.step_seconds(p).items())
+    for name, run in (("initial", initial), ("incremental", incremental)):
+        steps = ", ".join(
+            f"{step} {sec:.1f}s" for step, sec in load.step_seconds(run.pipeline).items()
+        )
         console.print(f"dlt {name} load steps: {steps}")
     console.print(
         f"incremental load (50k events + 1k campaign updates): {incremental_s:.1f}s = "
