@@ -95,8 +95,7 @@ def releases_the_session_engine(session_dir: Path, request: pytest.FixtureReques
     yield
     import chdb_engine
 
-    status = session_dir / "chdb" / "status"
-    if chdb_engine._holder_pid(status) == str(os.getpid()) and not chdb_engine._is_free(status):
+    if chdb_engine.runs_in_this_process(session_dir / "chdb"):
         pytest.fail(
             f"{request.module.__name__} left the session's chDB engine open: close every "
             "client and connection it opened (or hold it with chdb_engine.held)"

@@ -44,3 +44,16 @@ def test_a_directory_another_process_holds_is_refused_after_the_wait(tmp_path: P
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(chdb_engine.EngineLockedError, match="in use by process 1 "):
             chdb_engine.wait_until_free(tmp_path, wait_seconds=0.3)
+
+
+def test_runs_in_this_process_only_while_this_process_holds_the_lock(tmp_path: Path) -> None:
+    assert not chdb_engine.runs_in_this_process(tmp_path)  # never started: no status file
+    status = tmp_path / "status"
+    status.write_text(f"PID:\t{os.getpid()}\n")
+    # named, not locked: what a killed process whose PID this one reuses leaves behind
+    assert not chdb_engine.runs_in_this_process(tmp_path)
+    with status.open() as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert chdb_engine.runs_in_this_process(tmp_path)
+        status.write_text("PID:\t1\n")  # another process's engine
+        assert not chdb_engine.runs_in_this_process(tmp_path)

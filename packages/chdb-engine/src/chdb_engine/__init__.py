@@ -14,6 +14,8 @@ handled here once, for the dlt destination, the dbt plugin and the tests alike:
   open starts it again (80-600 ms each). dlt opens and closes its connection about six
   times per load; :func:`held` keeps one connection open for a block (a command's whole
   run), so every other open in the process reuses the running engine (about 2 ms).
+  :func:`runs_in_this_process` tells whether an open now would start it (the engine reads
+  its options, such as dbt-chdb's query log, only when it starts).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "held",
     "parse_lock_wait_seconds",
     "quote_identifier",
+    "runs_in_this_process",
     "use_utc",
     "wait_until_free",
 ]
@@ -112,6 +115,14 @@ def _is_free(status_file: Path) -> bool:
             return False
         fcntl.flock(handle, fcntl.LOCK_UN)
         return True
+
+
+def runs_in_this_process(path: str | Path) -> bool:
+    """Whether this process is running the engine at ``path`` now: a connection opened
+    meanwhile shares it (and the options it started with) instead of starting it."""
+    status_file = Path(os.path.realpath(path)) / "status"
+    # the status file names the last process to start it; the lock says it still runs
+    return _holder_pid(status_file) == str(os.getpid()) and not _is_free(status_file)
 
 
 def wait_until_free(path: str | Path, wait_seconds: float | None = None) -> str:

@@ -82,7 +82,7 @@ class ChdbClient(ChHttpClient):
         settings = {k: v for k, v in self._conn_settings.items() if k != "session_id"}
         settings = {**SERVER_DEFAULTS, **settings}
         # the engine reads its config when it starts: is it already running in this process?
-        already_running = chdb_engine._holder_pid(Path(path) / "status") == str(os.getpid())
+        already_running = chdb_engine.runs_in_this_process(path)
         options = {"config-file": str(QUERY_LOG_CONFIG)} if credentials.query_log else None
         client = clickhouse_connect.get_client(
             interface="chdb", path=path, settings=settings, chdb_options=options
