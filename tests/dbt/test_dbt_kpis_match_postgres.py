@@ -783,3 +783,22 @@ def test_published_kpi_marts_are_views_over_their_own_builds_clones(
         f"select sum(impressions), sum(clicks) from `{database}`.fct_campaign_performance_daily",
     )
     assert from_view == from_fact
+
+
+def test_only_the_two_newest_published_builds_are_kept(pipeline: dict[str, Any]) -> None:
+    """Each publish drops every build database but the two newest published ones (readers
+    may still be on the previous one): after this module's builds, those two are left."""
+    settings = pipeline["settings"]
+    analytics = settings.analytics_database
+    published = clickhouse_rows(
+        settings,
+        f"select published_database from {analytics}.dbt_builds where status = 'published' "
+        "order by finished_at desc",
+    )
+    assert len(published) > 2  # the module published more builds than are kept
+    left = clickhouse_rows(
+        settings,
+        f"select name from system.databases where startsWith(name, '{analytics}__build_') "
+        "order by name",
+    )
+    assert sorted(left) == sorted(published[:2])
