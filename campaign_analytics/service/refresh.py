@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,12 +87,21 @@ def iso_cursors(cursors: dict[str, Any]) -> dict[str, str] | None:
     }
 
 
+def _one_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh")
+
+
 class Refresher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.dbt = DbtInProcess(settings)
         self._lock = asyncio.Lock()
         self._thread_lock = threading.Lock()
+        # every cycle on the same thread: dlt keeps a context per thread (the configuration
+        # it resolved, its traces) and never drops one whose thread ended, so cycles on the
+        # default executor's changing threads, or on a new event loop each (the soak bench),
+        # left ~13 KB a cycle behind
+        self._thread = _one_thread()
         self._loader: Any = None  # dlt_pipelines.live.WarmLoader, opened by the first cycle
         # source tables loaded but not yet in a published build: all of them at start
         from dlt_pipelines import load
@@ -170,7 +181,9 @@ class Refresher:
             result = RefreshResult("ok", dt.datetime.now(dt.UTC), 0.0)
             started = time.perf_counter()
             try:
-                await asyncio.to_thread(self._cycle, result, everything=everything)
+                await asyncio.get_running_loop().run_in_executor(
+                    self._thread, functools.partial(self._cycle, result, everything=everything)
+                )
             except Exception as error:  # the API keeps answering from the last good build
                 log.warning("refresh failed: %s", one_line(error))
                 result.status, result.error = "failed", one_line(error)[:500]
@@ -186,3 +199,6 @@ class Refresher:
             if self._loader is not None:
                 self._loader.close()
                 self._loader = None
+        # its thread ends; a refresh after this starts another (the pool starts it on use)
+        self._thread.shutdown(wait=False)
+        self._thread = _one_thread()
