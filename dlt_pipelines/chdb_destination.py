@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -260,10 +261,13 @@ class chdb(clickhouse):  # noqa: N801 - dlt names destination factories in lower
         if config is not None:
             return super().capabilities(config, naming)
         key = None if naming is None else (type(naming), naming.max_length)
-        cache = self.__dict__.setdefault("_capabilities_by_naming", {})
-        if key not in cache:
-            cache[key] = super().capabilities(None, naming)
-        return copy.deepcopy(cache[key])
+        if key not in self._capabilities_by_naming:
+            self._capabilities_by_naming[key] = super().capabilities(None, naming)
+        return copy.deepcopy(self._capabilities_by_naming[key])
+
+    @functools.cached_property
+    def _capabilities_by_naming(self) -> dict[Any, DestinationCapabilitiesContext]:
+        return {}
 
     @property
     def client_class(self) -> type[ChdbClient]:

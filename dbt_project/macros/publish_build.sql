@@ -116,7 +116,7 @@
     {%- set kinds = {} -%}
     {%- for row in run_query(
         "select database, name, engine, create_table_query from system.tables where database in "
-        ~ sql_strings(schemas | list)
+        ~ sql_strings(schemas)
     ).rows -%}
         {%- do kinds.update({row[0] ~ '.' ~ row[1]: {'engine': row[2], 'create': row[3]}}) -%}
     {%- endfor -%}
