@@ -131,6 +131,9 @@ class DbtInProcess:
             variables["ad_events_changed_since"] = events_changed_since
             if events_deleted and any(events_deleted.values()):
                 variables["ad_events_deleted"] = events_deleted
+        # the parse this build's SQL comes from: a build database whose views were made from
+        # it keeps them (macros/publish_build.sql)
+        variables["project_version"] = self._manifest.metadata.invocation_id
         if not (full_tests or reparsed):
             # the same SQL as the build before it (nothing parsed since): the incremental
             # models' columns cannot have changed and the KPI functions stand; checking and

@@ -785,20 +785,23 @@ def test_published_kpi_marts_are_views_over_their_own_builds_clones(
     assert from_view == from_fact
 
 
-def test_only_the_two_newest_published_builds_are_kept(pipeline: dict[str, Any]) -> None:
-    """Each publish drops every build database but the two newest published ones (readers
-    may still be on the previous one): after this module's builds, those two are left."""
+def test_each_publish_takes_a_build_database_of_its_own(pipeline: dict[str, Any]) -> None:
+    """The module's publishes (fewer than the four build databases) each wrote into one the
+    builds before it did not name, and those are all the build databases there are (the
+    turns after four: test_live)."""
     settings = pipeline["settings"]
     analytics = settings.analytics_database
-    published = clickhouse_rows(
-        settings,
-        f"select published_database from {analytics}.dbt_builds where status = 'published' "
-        "order by finished_at desc",
-    )
-    assert len(published) > 2  # the module published more builds than are kept
+    published = [
+        database
+        for (database,) in clickhouse_rows(
+            settings,
+            f"select published_database from {analytics}.dbt_builds where status = 'published' "
+            "order by finished_at",
+        )
+    ]
+    assert published == [f"{analytics}__build_{number}" for number in range(len(published))]
+    assert len(published) > 2
     left = clickhouse_rows(
-        settings,
-        f"select name from system.databases where startsWith(name, '{analytics}__build_') "
-        "order by name",
+        settings, f"select name from system.databases where startsWith(name, '{analytics}__build_')"
     )
-    assert sorted(left) == sorted(published[:2])
+    assert sorted(name for (name,) in left) == published

@@ -219,7 +219,8 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(
     """After the first build, a live build reads only the rows past the events' cursors at the
     last build (no id comparison): updates, late rows, corrections and hard deletes (the
     reconciliation's ids) included, the KPIs it publishes equal PostgreSQL; the admin refresh
-    compares every id."""
+    compares every id. The builds take the four build databases in turn, and one that finds
+    the views its database holds made from the same parse keeps them."""
     import asyncio
 
     from campaign_analytics.service.refresh import Refresher
@@ -227,10 +228,15 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(
     monkeypatch.setenv("RECONCILE__EVERY_N_LOADS", "1")  # the hard-delete check every cycle
     live_source(settings, seed=31)
     load(settings)
+    # a build database as versions before the four in turn named them: the next build drops it
+    legacy = f"{settings.analytics_database}__build_{uuid.uuid4().hex}"
+    clickhouse_rows(settings, f"create database `{legacy}` engine = Atomic")
     dbt(settings, "build", "--exclude-resource-type", "unit_test")
+    assert not clickhouse_rows(settings, f"select 1 from system.databases where name = '{legacy}'")
     assert settings.postgres_dsn
     refresher = Refresher(settings)
-    detections, slices, deleted = [], [], []
+    detections, slices, deleted, databases, views = [], [], [], [], []
+    made_by_the_cli = build_views(settings, "0")
     try:
         steps = ("start", "stream", "stream and mutate", "stream and hard delete",
                  "stream and admin refresh", "stream")  # fmt: skip
@@ -255,12 +261,32 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(
             with contextlib.closing(warehouse.client(settings)) as db:
                 build = published.current(db, settings).build
             assert_marts_equal_postgres(settings, build)
+            databases.append(build.database.rsplit("_", 1)[-1])
+            views.append(build_views(settings, databases[-1]))
     finally:
         refresher.close()
+    # the CLI build took the first database; a database used longest ago is taken next
+    assert databases == ["1", "2", "3", "0", "1", "2"]
+    assert len(views[0]) >= 10 and set(views[0]) == set(made_by_the_cli)
+    # the parse the refresher made is not the CLI's: each database's views were made again
+    # once, then kept (the same parse, the admin refresh's full build included)
+    assert views[3] != made_by_the_cli
+    assert views[4] == views[0] and views[5] == views[1]
     assert detections == ["compare", "cursors", "cursors", "cursors", "compare", "cursors"]
     assert deleted == [{}, {}, {}, {"impressions": 3}, {}, {}]
     # the first build and the admin refresh run every test; the others a slice each
     assert slices == [None, "1/30", "2/30", "3/30", None, "5/30"]
+
+
+def build_views(settings: Settings, number: str) -> dict[str, str]:
+    """The UUID of each view in build database ``number`` (a view made again has a new one)."""
+    database = f"{settings.analytics_database}__build_{number}"
+    rows = clickhouse_rows(
+        settings,
+        f"select name, toString(uuid) from system.tables where database = '{database}' "
+        "and engine = 'View'",
+    )
+    return dict(rows)
 
 
 def test_hot_builds_run_every_test_between_them_a_slice_each(settings: Settings) -> None:
