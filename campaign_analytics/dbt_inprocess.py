@@ -60,7 +60,11 @@ def invoke(settings: Settings, *args: str, manifest: Any = None, quiet: bool = T
         "--log-path",
         str(settings.data_dir / "dbt_logs"),
     ]
-    with environment(settings.dbt_env()):
+    # dbt's usage statistics end each invocation with an HTTP POST to its collector (timeout
+    # 5 s), inside the build: a live loop invokes dbt every few seconds, so it sends none
+    # unless DBT_SEND_ANONYMOUS_USAGE_STATS asks for them
+    tracking = os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    with environment({**settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": tracking}):
         return dbtRunner(manifest=manifest).invoke([*args, *paths, *(["--quiet"] if quiet else [])])
 
 
