@@ -393,7 +393,7 @@ def test_loader_user_owns_exactly_the_two_databases() -> None:
     databases = [assigned[name] for name in LOADER_DATABASES]
     assert databases == ["raw", "analytics"], "users.d and initdb.d name raw and analytics"
     expected = [f"GRANT ALL ON {database}.*" for database in databases]
-    # dbt publishes each successful build as analytics__build_<id> (macros/publish_build.sql)
+    # dbt publishes each successful build into analytics__build_0 .. _3 (macros/publish_build.sql)
     expected.append(f"GRANT ALL ON {databases[1]}__build_*.*")
     # The server-wide privileges: temporary tables (dbt unit tests) and SQL functions (the
     # KPI functions dbt registers) belong to no database.
