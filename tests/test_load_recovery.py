@@ -237,9 +237,11 @@ def test_ctrl_c_during_the_load_step_then_a_rerun_completes_the_package(
 
 
 def test_ctrl_c_during_extract_says_what_the_rerun_will_do(isolated: Settings) -> None:
-    for _ in range(3):
+    # 100k events a try: at 50k, a fast extract (0.2 s) ended before the signal three tries
+    # in a row, once in CI
+    for _ in range(5):
         with psycopg.connect(isolated.postgres_dsn) as conn:
-            add_events(conn, 50_000)
+            add_events(conn, 100_000)
         interrupted = interrupt_when(isolated, "normalize/extracted/*/new_jobs/*")
         if "during dlt's extract step" in interrupted.stderr + interrupted.stdout:
             break
