@@ -20,8 +20,8 @@
     copied), replacing the clone of the build that database held before;
   * a view that reads only public models and tables (the KPI marts over the daily fact and
     the dims; a seed) becomes the same view over that database's clones, the tables it reads
-    cloned beside it: it costs nothing per build, and what it reads cannot change under it.
-    a database that already has the view from the same SQL keeps it;
+    cloned beside it: what it reads cannot change under it, and a database that already has
+    the view from the same parse keeps it;
   * any other view (one reading a source or a non-public view) is materialized, its rows as
     of now.
 
