@@ -367,6 +367,24 @@ def serve(
             show_default="CA_FULL_TESTS_EVERY, 30",
         ),
     ] = None,
+    build_every: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="With live marts, run dbt at most every N seconds (the loads reach the API "
+            "through the live marts' refresh after each load); 0: every refresh.",
+            show_default="CA_BUILD_EVERY_SECONDS, 30",
+        ),
+    ] = None,
+    live_marts: Annotated[
+        bool | None,
+        typer.Option(
+            "--live-marts/--no-live-marts",
+            help="Serve yesterday and today from refreshable views refreshed after each load "
+            "(dbt_project/models/marts/core/fct_campaign_performance_live.sql).",
+            show_default="CA_LIVE_MARTS, on when refreshing",
+        ),
+    ] = None,
     demo_key: Annotated[
         bool,
         typer.Option(
@@ -391,8 +409,15 @@ def serve(
         refresh_every_seconds=refresh_every or settings.service.refresh_every_seconds,
         entities_every=entities_every or settings.service.entities_every,
         full_tests_every=full_tests_every or settings.service.full_tests_every,
+        build_every_seconds=(
+            settings.service.build_every_seconds if build_every is None else build_every
+        ),
     )
-    settings = dataclasses.replace(settings, service=service)
+    settings = dataclasses.replace(
+        settings,
+        service=service,
+        live_marts=settings.live_marts if live_marts is None else live_marts,
+    )
     url = f"http://{service.host}:{service.port}"
     if demo_key:
         _print_demo_session(settings, url)

@@ -128,7 +128,13 @@ class DbtInProcess:
         # changed, i.e. the project was parsed again (a first build, a changed file); the
         # full tests build the views too, since excluding a model excludes its tests
         reparsed = self._parse_if_changed()
-        views = [] if full_tests or reparsed else ["--exclude", "config.materialized:view"]
+        # the live marts' refreshable views are refreshed after each load (service/
+        # refresh.py): a hot build leaves them too
+        views = (
+            []
+            if full_tests or reparsed
+            else ["--exclude", "config.materialized:view", "config.materialized:materialized_view"]
+        )
         downstream = [f"source:ad_platform.{table}+" for table in tables]
         variables: dict[str, Any] = {}
         if events_changed_since:
@@ -174,6 +180,20 @@ class DbtInProcess:
         return self.build(
             *selection, *views, "--exclude-resource-type", "unit_test", "--no-write-json"
         )
+
+    def live_views(self) -> list[str]:
+        """The refreshable views of the parsed project's live marts (a model of materialized
+        `materialized_view` whose meta names the table it `completes`), quoted; none
+        before the first parse."""
+        if self._manifest is None:
+            return []
+        return [
+            f"`{node.schema}`.`{node.alias}_mv`"
+            for node in self._manifest.nodes.values()
+            if node.resource_type == "model"
+            and node.config.materialized == "materialized_view"
+            and node.config.meta.get("completes")
+        ]
 
     def _resolved(self, tables: list[str], selection: list[str]) -> list[str]:
         """The nodes ``selection`` selects, as exact selectors, resolved once per parse.

@@ -109,6 +109,10 @@ class ServiceSettings:
     # slice of the others, so this many builds run every test between them (the first
     # build and the admin refresh run them all)
     full_tests_every: int = 30
+    # with live marts on, the loads reach the API through the live marts' refresh after
+    # each load, and dbt builds (the dims, the other days, the tests) at most this often;
+    # without them a refresh with changes builds every time
+    build_every_seconds: float = 30.0
     version_poll_seconds: float = 2.0
     # the server target reads with this (read-only) user when set; the loader's otherwise
     reader_user: str | None = None
@@ -134,6 +138,10 @@ class Settings:
     dbt_target_dir: Path | None = None
     ad_platform_apis: tuple[AdPlatformApi, ...] = ()
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    # CA_LIVE_MARTS: dbt builds the live marts (refreshable views for the days live events
+    # land on) and publishes them with each build; None: off, except in a `serve` that
+    # refreshes the warehouse itself (service/refresh.py)
+    live_marts: bool | None = None
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -176,6 +184,7 @@ class Settings:
             "CHDB_LOCK_WAIT_SECONDS": f"{self.lock_wait_seconds:g}",
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
             "DBT_TARGET_PATH": str(self.dbt_target_path),
+            "CA_LIVE_MARTS": "true" if self.live_marts else "false",
         }
         if self.target == "server":
             env |= {
@@ -261,14 +270,16 @@ def _ad_platform_apis(env: dict[str, str]) -> tuple[AdPlatformApi, ...]:
     return tuple(apis)
 
 
-def _positive(env: dict[str, str], name: str, default: float) -> float:
+def _positive(env: dict[str, str], name: str, default: float, *, zero: bool = False) -> float:
+    """A positive number of ``name`` (or 0 when ``zero`` allows it)."""
     raw = env.get(name, str(default))
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not 0 < value < float("inf"):
-        raise SettingsError(f"{name}={raw!r} is not a positive number; set e.g. {default:g}")
+    if not (value >= 0 if zero else value > 0) or value == float("inf"):
+        what = "a number >= 0" if zero else "a positive number"
+        raise SettingsError(f"{name}={raw!r} is not {what}; set e.g. {default:g}")
     return value
 
 
@@ -277,6 +288,16 @@ def _whole(env: dict[str, str], name: str, default: int) -> int:
     if not raw.strip().isdigit() or int(raw) < 1:
         raise SettingsError(f"{name}={raw!r} is not a whole number >= 1; set e.g. {default}")
     return int(raw)
+
+
+def _switch(env: dict[str, str], name: str) -> bool | None:
+    """An on/off setting; None when it is not set."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise SettingsError(f"{name}={env[name]!r} is not on or off; set it to true or false")
+    return raw in {"1", "true", "yes", "on"}
 
 
 def _service(env: dict[str, str]) -> ServiceSettings:
@@ -318,6 +339,7 @@ def _service(env: dict[str, str]) -> ServiceSettings:
         refresh_every_seconds=_positive(env, "CA_REFRESH_EVERY_SECONDS", 60),
         entities_every=_whole(env, "CA_ENTITIES_EVERY", 10),
         full_tests_every=_whole(env, "CA_FULL_TESTS_EVERY", 30),
+        build_every_seconds=_positive(env, "CA_BUILD_EVERY_SECONDS", 30, zero=True),
         version_poll_seconds=_positive(env, "CA_VERSION_POLL_SECONDS", 2),
         reader_user=env.get("CLICKHOUSE_READER_USER") or None,
         reader_password=env.get("CLICKHOUSE_READER_PASSWORD", ""),
@@ -371,6 +393,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         ad_platform_apis=_ad_platform_apis(env),
         service=_service(env),
+        live_marts=_switch(env, "CA_LIVE_MARTS"),
     )
 
 

@@ -17,7 +17,14 @@ builds itself, one refresh at a time, every `--refresh-every` seconds (2 s makes
   CA_FULL_TESTS_EVERY-th build compare every id instead;
 * a successful build publishes itself (on-run-end) and the API moves to the new data
   version; a failed one leaves the API on the last published build, is reported by /readyz
-  and the refresh endpoint, and its tables are built again by the next refresh.
+  and the refresh endpoint, and its tables are built again by the next refresh;
+* with live marts (on unless CA_LIVE_MARTS=false): the published builds read yesterday and
+  today from refreshable views over staging (models/marts/core/fct_campaign_performance_
+  live.sql), which a refresh re-runs right after each load that moved events, so a loaded
+  event reaches the API in the same refresh; dbt then builds at most every
+  CA_BUILD_EVERY_SECONDS (the dims, the days before, the tests), and the data version moves
+  with every live refresh. On chDB the views' own schedule is stopped in this process: the
+  loop refreshes them after each load, never in the middle of one.
 
 The first refresh after a start builds everything the source feeds: a process killed
 between a load and its build left rows in raw that no published build has.
@@ -60,6 +67,7 @@ class RefreshResult:
     # how fct_ad_events found its changes: "cursors" (the rows past the last build's
     # cursors) or "compare" (every id compared: after a start or a hard delete)
     change_detection: str | None = None
+    live_refreshed: bool = False  # the live marts were refreshed after the load
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +82,7 @@ class RefreshResult:
             "test_slice": self.test_slice,
             "deleted": self.deleted,
             "change_detection": self.change_detection,
+            "live_refreshed": self.live_refreshed,
         }
 
 
@@ -93,8 +102,11 @@ def _one_thread() -> ThreadPoolExecutor:
 
 class Refresher:
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.dbt = DbtInProcess(settings)
+        # live marts unless the settings turn them off
+        self.settings = settings.with_overrides(live_marts=settings.live_marts is not False)
+        self.live = bool(self.settings.live_marts)
+        self.dbt = DbtInProcess(self.settings)
+        self._warehouse: Any = None  # a ClickHouse client for the live refreshes
         self._lock = asyncio.Lock()
         self._thread_lock = threading.Lock()
         # every cycle on the same thread: dlt keeps a context per thread (the configuration
@@ -117,6 +129,9 @@ class Refresher:
         # DELETED_IDS_LIMIT, compares every id)
         self._deleted: dict[str, set[int]] = {}
         self._builds = 0
+        self._built_at = 0.0  # time.monotonic() of the last build
+        # live refreshes so far: part of the data version (a new one changes the answers)
+        self.live_version = 0
         self.last: RefreshResult | None = None
         self.running = False
 
@@ -140,7 +155,13 @@ class Refresher:
                     self._deleted.setdefault(table, set()).update(ids)
             if sum(map(len, self._deleted.values())) > DELETED_IDS_LIMIT:
                 self._built_cursors = None
-            if not self._unbuilt:
+            if self.live and self._builds and set(cycle.moved_tables) & set(self._event_tables):
+                started = time.perf_counter()
+                self._refresh_live()
+                result.steps["live_refresh"] = time.perf_counter() - started
+                result.live_refreshed = True
+                self.live_version += 1
+            if not self._unbuilt or not (everything or self._build_due()):
                 return
             every = self.settings.service.full_tests_every
             turn = self._builds % every
@@ -163,9 +184,39 @@ class Refresher:
             result.steps["dbt_build"] = time.perf_counter() - started
             result.built = True
             self._builds += 1
+            self._built_at = time.monotonic()
+            if self.live and self.settings.target == "embedded":
+                # the build (re)made the views, whose schedule then runs: see _refresh_live
+                self._live_views(["stop"])
             self._unbuilt.clear()
             self._deleted.clear()
             self._built_cursors = cursors
+
+    def _build_due(self) -> bool:
+        """Whether this refresh builds what moved: always without live marts (a build is
+        the only way to the API), with them after a start and every CA_BUILD_EVERY_SECONDS."""
+        if not self.live or not self._builds:
+            return True
+        return time.monotonic() - self._built_at >= self.settings.service.build_every_seconds
+
+    def _refresh_live(self) -> None:
+        """Re-run the live marts' refreshable views now and wait for them.
+
+        On chDB their schedule runs only inside this call, never between loads: a refresh
+        in the middle of a load would publish half of it, and an idle one costs CPU. A
+        server keeps its schedule, which other readers of the views may rely on."""
+        embedded = self.settings.target == "embedded"
+        self._live_views(["start", "refresh", "wait", "stop"] if embedded else ["refresh", "wait"])
+
+    def _live_views(self, statements: list[str]) -> None:
+        """`system <statement> view` on each live view, in order."""
+        from campaign_analytics import warehouse
+
+        if self._warehouse is None:
+            self._warehouse = warehouse.client(self.settings)
+        for view in self.dbt.live_views():
+            for statement in statements:
+                self._warehouse.command(f"system {statement} view {view}")
 
     async def refresh(self, *, everything: bool = False) -> RefreshResult:
         """One refresh; a call while one runs waits for it and returns its result.
@@ -196,6 +247,9 @@ class Refresher:
     def close(self) -> None:
         """Release the pipeline (its lock and connections); waits for a running cycle."""
         with self._thread_lock:
+            if self._warehouse is not None:
+                self._warehouse.close()
+                self._warehouse = None
             if self._loader is not None:
                 self._loader.close()
                 self._loader = None

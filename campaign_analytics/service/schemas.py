@@ -13,7 +13,10 @@ Number = float | int | None
 
 
 class Meta(BaseModel):
-    data_version: str = Field(description="the published dbt build the answer comes from")
+    data_version: str = Field(
+        description="the published dbt build the answer comes from (`<build>+live<n>`: and "
+        "the n-th refresh of its live marts, which hold yesterday and today)"
+    )
     data_published_at: dt.datetime
     cache: Literal["hit", "miss"]
     elapsed_ms: float = Field(description="time in ClickHouse when computed (0 on a hit)")

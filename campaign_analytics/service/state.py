@@ -1,8 +1,9 @@
 """What the API process holds: the warehouse, the catalog, the data version, cache, limits.
 
-The data version is the published dbt build readers see. A background task polls it (one
-tiny query every CA_VERSION_POLL_SECONDS) and a refresh done in this process sets it at
-once; every cached answer is keyed by it.
+The data version is the published dbt build readers see, and with live marts the live
+refresh (`<build>+live<n>`): their days change with each refresh, between builds. A
+background task polls the build (one tiny query every CA_VERSION_POLL_SECONDS) and a
+refresh done in this process sets both at once; every cached answer is keyed by it.
 """
 
 from __future__ import annotations
@@ -89,7 +90,11 @@ class ServiceState:
 
     @property
     def data_version(self) -> str | None:
-        return self.published.build.invocation_id if self.published else None
+        if self.published is None:
+            return None
+        build = self.published.build.invocation_id
+        live = self.refresher.live_version if self.refresher is not None else 0
+        return f"{build}+live{live}" if live else build
 
     def data_version_age(self) -> float:
         if self.published is None:
@@ -137,9 +142,7 @@ class ServiceState:
         catalog, published = self.ready()
         normalized = query.normalized()
         compiled = compile_query(normalized, catalog, published.build.database, tenant)
-        key = cache_key(
-            "rows", tenant, published.build.invocation_id, normalized.model_dump(mode="json")
-        )
+        key = cache_key("rows", tenant, self.data_version or "", normalized.model_dump(mode="json"))
 
         async def compute() -> dict[str, Any]:
             async with self.concurrency.slot(tenant):
@@ -177,8 +180,8 @@ class ServiceState:
         compilation, no serialization of the rows again.
         """
         _, published = self.ready()
-        build = published.build
-        key = cache_key(kind, tenant, build.invocation_id, payload)
+        build, version = published.build, self.data_version or ""
+        key = cache_key(kind, tenant, version, payload)
 
         async def fill() -> dict[str, Any]:
             body, elapsed_ms, rows_read = await compute()
@@ -187,7 +190,7 @@ class ServiceState:
         value, hit = await self.cache.get_or_compute(key, fill)
         self.metrics.cache.labels("hit" if hit else "miss").inc()
         meta = {
-            "data_version": build.invocation_id,
+            "data_version": version,
             "data_published_at": build.finished_at.isoformat(),
             "cache": "hit" if hit else "miss",
             "elapsed_ms": 0.0 if hit else round(value["elapsed_ms"], 3),

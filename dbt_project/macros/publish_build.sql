@@ -218,13 +218,36 @@
             "create database if not exists " ~ adapter.quote(database) ~ " engine = Atomic"
         ) %}
     {%- endif -%}
+    {#- live marts (publish_live.sql): a table a live model completes is cloned as its
+        history, and its name becomes a view over both -#}
+    {%- set live = live_parts() -%}
+    {%- for node in live.values() if node.unique_id in built -%}
+        {{ refresh_live(node) }}
+    {%- endfor -%}
     {%- for node in tables + inputs -%}
+        {%- set name = live_history_name(node.name) if node.name in live else node.name -%}
+        {%- if held.get(name, {}).get('engine') == 'View' -%}
+            {#- the live view a build with live marts left there -#}
+            {% do run_query(
+                "drop table " ~ adapter.quote(database) ~ "." ~ adapter.quote(name) ~ " sync"
+            ) %}
+        {%- endif -%}
         {% do run_query(
-            "create or replace table " ~ published_relation(database, node) ~ " clone as "
-            ~ working_relation(node)
+            "create or replace table " ~ adapter.quote(database) ~ "." ~ adapter.quote(name)
+            ~ " clone as " ~ working_relation(node)
         ) %}
     {%- endfor -%}
     {%- if not views_current -%}
+        {%- for table, node in live.items() -%}
+            {%- if held.get(table, {}).get('engine') not in (none, 'View') -%}
+                {#- the clone a build without live marts left there -#}
+                {% do run_query(
+                    "drop table " ~ adapter.quote(database) ~ "." ~ adapter.quote(table)
+                    ~ " sync"
+                ) %}
+            {%- endif -%}
+            {{ publish_live_view(database, table, node) }}
+        {%- endfor -%}
         {{ publish_views(database, views, public + inputs) }}
     {%- endif -%}
     {%- for node in materialized -%}
@@ -239,6 +262,9 @@
     {#- what the database held that this build does not publish (a model no longer public) -#}
     {%- set published_names = (tables + inputs + views + materialized)
         | map(attribute='name') | list -%}
+    {%- for table in live -%}
+        {%- do published_names.append(live_history_name(table)) -%}
+    {%- endfor -%}
     {%- for name in held if name not in published_names and not views_current -%}
         {% do run_query(
             "drop table if exists " ~ adapter.quote(database) ~ "." ~ adapter.quote(name)

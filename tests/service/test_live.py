@@ -234,7 +234,8 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(
     dbt(settings, "build", "--exclude-resource-type", "unit_test")
     assert not clickhouse_rows(settings, f"select 1 from system.databases where name = '{legacy}'")
     assert settings.postgres_dsn
-    refresher = Refresher(settings)
+    # without live marts: every refresh that loaded something builds and publishes
+    refresher = Refresher(settings.with_overrides(live_marts=False))
     detections, slices, deleted, databases, views = [], [], [], [], []
     made_by_the_cli = build_views(settings, "0")
     try:
@@ -276,6 +277,69 @@ def test_live_builds_find_the_changes_past_the_last_builds_cursors(
     assert deleted == [{}, {}, {}, {"impressions": 3}, {}, {}]
     # the first build and the admin refresh run every test; the others a slice each
     assert slices == [None, "1/30", "2/30", "3/30", None, "5/30"]
+
+
+def test_live_marts_publish_each_load_before_the_next_build(settings: Settings) -> None:
+    """With live marts a refresh that loads events re-runs the live view and builds nothing:
+    the published build reads today from it and the days before from its clone of the daily
+    fact, so its KPI marts equal PostgreSQL after every load, while the clone is as of the
+    build. A build without live marts publishes the plain table again; one with them, the
+    view again."""
+    import asyncio
+    import dataclasses
+
+    from campaign_analytics.service.refresh import Refresher
+
+    live_source(settings, seed=33)
+    load(settings)
+    dbt(settings, "build", "--exclude-resource-type", "unit_test")  # no live marts
+    assert settings.postgres_dsn
+
+    def fact(build: published.Build, table: str = "fct_campaign_performance_daily") -> tuple:
+        [(engine,)] = clickhouse_rows(
+            settings,
+            f"select engine from system.tables where database = '{build.database}' "
+            f"and name = '{table}'",
+        )
+        [(today,)] = clickhouse_rows(
+            settings,
+            f"select sum(impressions) from `{build.database}`.`{table}` "
+            "where date_day = toDate(now('UTC'))",
+        )
+        return engine, today
+
+    def current() -> published.Build:
+        with contextlib.closing(warehouse.client(settings)) as db:
+            return published.current(db, settings).build
+
+    plain = current()
+    assert fact(plain)[0] == "AggregatingMergeTree"
+    service = dataclasses.replace(settings.service, build_every_seconds=3600)
+    refresher = Refresher(settings.with_overrides(service=service))
+    try:
+        first = asyncio.run(refresher.refresh())  # after a start: a build, with the live view
+        assert first.status == "ok" and first.built and not first.live_refreshed, first.error
+        build = current()
+        assert build.invocation_id != plain.invocation_id and fact(build)[0] == "View"
+        assert_marts_equal_postgres(settings, build)
+        history = fact(build, "fct_campaign_performance_daily__history")
+        for seed in (1, 2):
+            with psycopg.connect(settings.postgres_dsn, autocommit=True) as conn:
+                stream(conn, rate=400, duration=1.0, interval=0.5, seed=seed)
+            result = asyncio.run(refresher.refresh())
+            assert result.status == "ok" and result.live_refreshed, result.error
+            assert not result.built and current() == build  # no build: the live view moved
+            assert_marts_equal_postgres(settings, build)
+        assert refresher.live_version == 2
+        # the clone is as of the build: today's new impressions came through the live view
+        assert fact(build, "fct_campaign_performance_daily__history") == history
+        assert fact(build)[1] > (history[1] or 0)
+    finally:
+        refresher.close()
+    dbt(settings, "build", "--exclude-resource-type", "unit_test")
+    again = current()
+    assert fact(again)[0] == "AggregatingMergeTree"
+    assert_marts_equal_postgres(settings, again)
 
 
 def build_views(settings: Settings, number: str) -> dict[str, str]:

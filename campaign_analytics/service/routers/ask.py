@@ -45,7 +45,7 @@ class PromptRequest(BaseModel):
 
 
 async def _answer(service: Service, tenant: int, question: str, today: dt.date | None) -> AskAnswer:
-    catalog, published = service.ready()
+    catalog, _ = service.ready()
     campaigns = await service.campaigns(tenant)
 
     def run(query: MetricQuery) -> Any:
@@ -61,7 +61,7 @@ async def _answer(service: Service, tenant: int, question: str, today: dt.date |
             run=run,
             campaigns=campaigns,
             catalog=catalog,
-            data_version=published.build.invocation_id,
+            data_version=service.data_version,
         )
     )
 

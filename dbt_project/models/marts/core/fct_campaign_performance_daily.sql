@@ -54,21 +54,7 @@ events_to_aggregate as (
 
 final as (
 
-    select
-        performance_date as date_day,
-        campaign_id,
-        channel_id,
-        sumSimpleState(event_type = 'impression') as impressions,
-        sumSimpleState(event_type = 'click') as clicks,
-        sumSimpleState(event_type = 'conversion') as conversions,
-        -- impressions carry their CPM cost and clicks their CPC cost; conversions cost nothing
-        sumSimpleState(cost) as spend,
-        -- only conversions carry revenue
-        sumSimpleState(revenue) as revenue,
-        uniqExactStateIf(user_id, event_type = 'impression') as reached_users_state,
-        maxSimpleState(transformed_at) as events_transformed_at
-    from events_to_aggregate
-    group by date_day, campaign_id, channel_id
+    {{ campaign_performance_day_rows('events_to_aggregate', 'transformed_at') | indent(4) }}
 
 )
 
