@@ -130,6 +130,7 @@ class Refresher:
         self._deleted: dict[str, set[int]] = {}
         self._builds = 0
         self._built_at = 0.0  # time.monotonic() of the last build
+        self._built_on: dt.date | None = None  # its day (UTC)
         # live refreshes so far: part of the data version (a new one changes the answers)
         self.live_version = 0
         self.last: RefreshResult | None = None
@@ -185,6 +186,7 @@ class Refresher:
             result.built = True
             self._builds += 1
             self._built_at = time.monotonic()
+            self._built_on = dt.datetime.now(dt.UTC).date()
             if self.live and self.settings.target == "embedded":
                 # the build (re)made the views, whose schedule then runs: see _refresh_live
                 self._live_views(["stop"])
@@ -194,8 +196,12 @@ class Refresher:
 
     def _build_due(self) -> bool:
         """Whether this refresh builds what moved: always without live marts (a build is
-        the only way to the API), with them after a start and every CA_BUILD_EVERY_SECONDS."""
+        the only way to the API); with them after a start, every CA_BUILD_EVERY_SECONDS, and
+        on a new day (UTC), when the day before yesterday leaves the live marts: the build's
+        clone has it only as of that build."""
         if not self.live or not self._builds:
+            return True
+        if dt.datetime.now(dt.UTC).date() != self._built_on:
             return True
         return time.monotonic() - self._built_at >= self.settings.service.build_every_seconds
 
