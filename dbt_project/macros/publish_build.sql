@@ -85,7 +85,8 @@
     {% do run_query(
         "insert into " ~ builds_relation() ~ " (invocation_id, status, published_database"
         ~ ", started_at, finished_at, target_name, dbt_version, models, problems"
-        ~ ", project_version) values (" ~ sql_string(invocation_id) ~ ", " ~ sql_string(status) ~ ", " ~ sql_string(database)
+        ~ ", project_version) values (" ~ sql_string(invocation_id) ~ ", "
+        ~ sql_string(status) ~ ", " ~ sql_string(database)
         ~ ", parseDateTime64BestEffort(" ~ sql_string(run_started_at) ~ ", 3, 'UTC')"
         ~ ", now64(3, 'UTC'), " ~ sql_string(target.name) ~ ", " ~ sql_string(dbt_version)
         ~ ", " ~ sql_strings(models) ~ ", " ~ sql_strings(problems) ~ ", "
@@ -186,28 +187,20 @@
         {{ return('') }}
     {%- endif -%}
 
-    {#- the build database used longest ago (or never): no row among the three newest
-        published builds names it, and the project its views were made from -#}
-    {%- set last_use = {} -%}
-    {%- for row in run_query(
-        "select published_database, max(finished_at), argMax(project_version, finished_at)"
-        ~ " from " ~ builds_relation() ~ " where status = 'published' and published_database in "
-        ~ sql_strings(build_databases) ~ " group by published_database"
-    ).rows -%}
-        {%- do last_use.update({row[0]: {'at': row[1], 'version': row[2]}}) -%}
-    {%- endfor -%}
-    {%- set ns = namespace(database=none) -%}
-    {%- for name in build_databases if ns.database is none and name not in last_use -%}
-        {%- set ns.database = name -%}
-    {%- endfor -%}
-    {%- if ns.database is none -%}
-        {%- set ns.database = build_databases[0] -%}
-        {%- for name in build_databases if last_use[name].at < last_use[ns.database].at -%}
-            {%- set ns.database = name -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- set database = ns.database -%}
-    {%- set views_current = last_use.get(database, {}).get('version') == project_version() -%}
+    {#- the build database used longest ago (or never, first by name): no row among the
+        three newest published builds names it; and the project its views were made from
+        (none for a database never used, whatever join_use_nulls says) -#}
+    {%- set pick = run_query(
+        "select names.name, if(uses.used, uses.version, '') from (select arrayJoin("
+        ~ sql_strings(build_databases) ~ ") as name) as names left join (select"
+        ~ " published_database, max(finished_at) as used_at, argMax(project_version,"
+        ~ " finished_at) as version, true as used from " ~ builds_relation()
+        ~ " where status = 'published' group by published_database) as uses"
+        ~ " on uses.published_database = names.name"
+        ~ " order by uses.used nulls first, uses.used_at, names.name limit 1"
+    ).rows[0] -%}
+    {%- set database = pick[0] -%}
+    {%- set views_current = pick[1] == project_version() -%}
     {#- what the database holds now, by name -#}
     {%- set held = {} -%}
     {%- for key, kind in kinds.items() if key.startswith(database ~ '.') -%}
