@@ -158,7 +158,13 @@ class Refresher:
                 self._built_cursors = None
             if self.live and self._builds and set(cycle.moved_tables) & set(self._event_tables):
                 started = time.perf_counter()
-                self._refresh_live()
+                try:
+                    self._refresh_live()
+                except Exception:
+                    # e.g. the view was dropped: the next refresh builds as after a start,
+                    # every model (the view made again) and every test, then refreshes again
+                    self._builds = 0
+                    raise
                 result.steps["live_refresh"] = time.perf_counter() - started
                 result.live_refreshed = True
                 self.live_version += 1

@@ -334,6 +334,18 @@ def test_live_marts_publish_each_load_before_the_next_build(settings: Settings) 
         # the clone is as of the build: today's new impressions came through the live view
         assert fact(build, "fct_campaign_performance_daily__history") == history
         assert fact(build)[1] > (history[1] or 0)
+        # a live view gone: that refresh fails, and the next builds as after a start, which
+        # makes the view again
+        view = f"`{settings.analytics_database}`.fct_campaign_performance_live_mv"
+        clickhouse_rows(settings, f"drop view {view} sync")
+        with psycopg.connect(settings.postgres_dsn, autocommit=True) as conn:
+            stream(conn, rate=400, duration=0.5, interval=0.5, seed=3)
+        failed = asyncio.run(refresher.refresh())
+        assert failed.status == "failed" and "fct_campaign_performance_live_mv" in str(failed.error)
+        rebuilt = asyncio.run(refresher.refresh())
+        assert rebuilt.status == "ok" and rebuilt.built and rebuilt.full_tests, rebuilt.error
+        assert clickhouse_rows(settings, f"exists table {view}") == [(1,)]
+        assert_marts_equal_postgres(settings, current())
     finally:
         refresher.close()
     dbt(settings, "build", "--exclude-resource-type", "unit_test")
