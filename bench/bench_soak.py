@@ -3,9 +3,10 @@
     uv run python bench/bench_soak.py [--cycles 1000] [--events 30] [--impressions 50000]
 
 1. generate a source (campaigns running today), `campaign-analytics load` and `dbt build`
-2. run the refresher that `serve --refresh-every` runs (warm dlt cycle, hot dbt build,
-   publish) back to back for --cycles cycles; before each, --events new events are
-   committed to PostgreSQL, so every cycle loads, builds and publishes
+2. run the refresher that `serve --refresh-every` runs (warm dlt cycle, the live marts'
+   refresh, hot dbt build, publish) back to back for --cycles cycles; before each, --events
+   new events are committed to PostgreSQL, and CA_BUILD_EVERY_SECONDS=0, so every cycle
+   loads, refreshes the live marts, builds and publishes
 3. resident memory (RSS) of this process after the first --warmup cycles and every
    --every cycles after, chDB's own tracked memory, and the seconds per cycle
 
@@ -75,7 +76,12 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench_soak_"))
     source, drop_source = source_database(args.postgres_dsn)
     settings = load_settings(
-        {"CA_DATA_DIR": str(workdir), "CHDB_PATH": str(workdir / "chdb"), **source}
+        {
+            "CA_DATA_DIR": str(workdir),
+            "CHDB_PATH": str(workdir / "chdb"),
+            "CA_BUILD_EVERY_SECONDS": "0",  # a build every cycle too (see 2.)
+            **source,
+        }
     )
     dsn = postgres.source_dsn(settings)
     pid = os.getpid()
