@@ -57,3 +57,19 @@ def test_runs_in_this_process_only_while_this_process_holds_the_lock(tmp_path: P
         assert chdb_engine.runs_in_this_process(tmp_path)
         status.write_text("PID:\t1\n")  # another process's engine
         assert not chdb_engine.runs_in_this_process(tmp_path)
+
+
+def test_an_engine_it_starts_forgets_dropped_tables_within_seconds(tmp_path: Path) -> None:
+    # a refreshable view replaces its target table on every refresh: with the Atomic
+    # default (480 s) a live serve kept ~160 replaced tables in memory
+    with chdb_engine.held(tmp_path / "chdb") as path:
+        connection = chdb_engine.connect(path, "engine_settings")
+        try:
+            delay = connection.query(
+                "select value from system.server_settings "
+                "where name = 'database_atomic_delay_before_drop_table_sec'",
+                "TSV",
+            )
+            assert str(delay).strip() == "5"
+        finally:
+            connection.close()
